@@ -1,0 +1,1 @@
+"""同心 Tongxin — urban grassroots party building and community governance."""

@@ -1,0 +1,34 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from tongxin.core.scoping import MANAGER_ROLES, roles_of
+
+# (url name, label, roles that see it; None = everyone signed in)
+NAV = [
+    ("home", _("Home"), None),
+    ("orgs:tree", _("Organisations"), None),
+    ("orgs:unit_list", _("Units"), None),
+    ("orgs:coverage", _("Coverage"), None),
+    ("orgs:import", _("Import and export"), MANAGER_ROLES),
+    ("core:audit", _("Audit log"), frozenset({"district_admin"})),
+    ("accounts:account", _("My account"), None),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "user_roles": set()}
+    roles = roles_of(user)
+    items = []
+    for name, label, allowed in NAV:
+        if allowed is None or roles & allowed:
+            url = reverse(name)
+            items.append(
+                {
+                    "url": url,
+                    "label": label,
+                    "active": request.path == url or (url != "/" and request.path.startswith(url)),
+                }
+            )
+    return {"nav_items": items, "user_roles": roles}

@@ -1,0 +1,1 @@
+"""Excel import and export of organisations and units (being written)."""

@@ -1,0 +1,20 @@
+from django.urls import include, path
+
+from tongxin.api import api
+from tongxin.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("", include("tongxin.accounts.urls")),
+    path("", include("tongxin.core.urls")),
+    path("", include("tongxin.orgs.urls")),
+]
+
+handler403 = "tongxin.core.handlers.forbidden"
+handler404 = "tongxin.core.handlers.not_found"
+handler400 = "tongxin.core.handlers.bad_request"
+handler500 = "tongxin.core.handlers.server_error"
