@@ -1,5 +1,6 @@
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
 
 from tongxin.orgs import selectors, services
@@ -80,11 +81,9 @@ class OrgFilters(Schema):
     limit: int = Field(selectors.PAGE_SIZE, ge=1, le=selectors.MAX_PAGE_SIZE)
 
 
-def _scoped_org(user, pk: int, field: str) -> Org:
-    """An org the caller can see, or a 400 naming the field (never a 500)."""
-    from django.core.exceptions import ValidationError
-
-    org = Org.objects.visible_to(user).filter(pk=pk).first()
+def _scoped_org(qs, pk: int, field: str) -> Org:
+    """An org of `qs` (already scoped to the caller), or a 400 naming the field."""
+    org = qs.filter(pk=pk).first()
     if org is None:
         raise ValidationError({field: ["organisation not found in your scope"]})
     return org
@@ -111,7 +110,7 @@ def get_org(request, org_id: int):
 @router.post("/orgs", response={201: OrgOut})
 def create_org(request, payload: OrgIn):
     data = payload.dict()
-    parent = _scoped_org(request.user, data.pop("parent_id"), "parent_id")
+    parent = _scoped_org(Org.objects.visible_to(request.user), data.pop("parent_id"), "parent_id")
     return 201, services.create_org(actor=request.user, parent=parent, **data)
 
 
@@ -121,7 +120,11 @@ def update_org(request, org_id: int, payload: OrgPatch):
     data = payload.dict(exclude_unset=True)
     if "parent_id" in data:
         parent_id = data.pop("parent_id")
-        data["parent"] = _scoped_org(request.user, parent_id, "parent_id") if parent_id else None
+        data["parent"] = (
+            _scoped_org(Org.objects.visible_to(request.user), parent_id, "parent_id")
+            if parent_id
+            else None
+        )
     return services.update_org(actor=request.user, org=org, **data)
 
 
@@ -154,7 +157,7 @@ class UnitIn(Schema):
     name: str = Field(..., min_length=1, max_length=120)
     credit_code: str | None = Field(None, max_length=18)
     category: UnitCategory
-    street_id: int
+    street_id: int | None = None
     community_id: int | None = None
     address: str = Field("", max_length=200)
     employee_count: int = Field(0, ge=0)
@@ -192,14 +195,15 @@ class UnitQuery(Schema):
 
 
 def _unit_refs(user, data: dict) -> dict:
-    for field, target in (
-        ("street_id", "street"),
-        ("community_id", "community"),
-        ("org_id", "org"),
+    streets, communities = selectors.area_choices(user)
+    for field, target, qs in (
+        ("street_id", "street", streets),
+        ("community_id", "community", communities),
+        ("org_id", "org", Org.objects.visible_to(user)),
     ):
         if field in data:
             pk = data.pop(field)
-            data[target] = _scoped_org(user, pk, field) if pk else None
+            data[target] = _scoped_org(qs, pk, field) if pk else None
     return data
 
 

@@ -93,6 +93,8 @@ class UnitForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.org_qs = org_qs
         self.fields["street"].queryset = street_qs
+        self.fields["street"].required = False
+        self.fields["street"].help_text = _("Left empty, the community's street is used.")
         self.fields["community"].queryset = community_qs
         self.fields["category"].choices = UnitCategory.choices
         self.fields["coverage"].choices = Coverage.choices

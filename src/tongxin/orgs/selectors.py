@@ -72,6 +72,22 @@ def scope_roots(user) -> list[Org]:
     return list(Org.objects.filter(path__in=scope_paths(user)).order_by("path"))
 
 
+def area_choices(user):
+    """(streets, communities) a user may place units in: visible ones, plus the streets that
+    hold the user's visible communities (a community admin's street lies above their scope)."""
+    visible = Org.objects.visible_to(user)
+    communities = visible.filter(type=rules.COMMUNITY).order_by("path")
+    streets = (
+        Org.objects.filter(type=rules.STREET)
+        .filter(
+            Q(pk__in=visible.filter(type=rules.STREET).values("pk"))
+            | Q(pk__in=communities.values("parent_id"))
+        )
+        .order_by("path")
+    )
+    return streets, communities
+
+
 def children_of(user, org: Org) -> list[Org]:
     return list(
         Org.objects.visible_to(user)

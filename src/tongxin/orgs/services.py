@@ -152,6 +152,8 @@ def update_org(*, actor, org: Org, **changes) -> Org:
 
 def _validate_unit(actor, unit: Unit) -> None:
     errors: dict[str, list[str]] = {}
+    if unit.street_id is None and unit.community_id is not None:
+        unit.street_id = unit.community.parent_id  # a community lies in exactly one street
     if unit.credit_code == "":
         unit.credit_code = None
     if unit.credit_code:

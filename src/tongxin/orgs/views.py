@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.core.errors import PermissionDenied, ValidationError
 from tongxin.core.scoping import can_manage_path
-from tongxin.orgs import rules, selectors, services
+from tongxin.orgs import selectors, services
 from tongxin.orgs.forms import OrgForm, UnitFilterForm, UnitForm, apply_service_errors
 from tongxin.orgs.models import Org, OrgType, UnitCategory
 
@@ -126,7 +126,7 @@ def _area_querysets(user):
 
 @login_required
 def unit_list(request):
-    streets, communities = _area_querysets(request.user)
+    streets, communities = selectors.area_choices(request.user)
     form = UnitFilterForm(request.GET or None, street_qs=streets, community_qs=communities)
     filters = selectors.UnitFilters()
     if form.is_valid():
@@ -166,7 +166,7 @@ def unit_detail(request, pk):
 
 
 def _unit_form(request, instance=None):
-    streets, communities = _area_querysets(request.user)
+    streets, communities = selectors.area_choices(request.user)
     return UnitForm(
         request.POST or None,
         instance=instance,

@@ -1,0 +1,148 @@
+"""Walks every URL and API route as a user of another community: 403/404, nothing changed.
+
+New routes with path parameters must be added to OBJECT_FOR_PARAM's mapping, or this test
+fails — so no route escapes the walk.
+"""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tongxin.accounts.services import issue_api_token
+from tongxin.core.models import AuditEntry
+from tongxin.orgs.models import Org, Unit
+
+# Routes that are public or about the caller only (no object of another scope involved).
+PUBLIC_OR_SELF = {
+    "healthz",
+    "readyz",
+    "login/",
+    "login/two-factor/",
+    "logout/",
+    "account/",
+    "i18n/setlang/",
+    "api/v1/auth/token",
+    "api/v1/openapi.json",
+    "api/v1/docs",
+    "api/v1/docs/",
+    "api/v1/",
+}
+
+
+def walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern)
+
+
+def all_routes():
+    routes = sorted(set(walk(get_resolver().url_patterns)))
+    return [r.lstrip("^").rstrip("$") for r in routes]
+
+
+def fill(route: str, objects: dict) -> str | None:
+    """Fill path parameters with objects of the foreign scope; None if the route has none."""
+    params = re.findall(r"<(?:\w+:)?(\w+)>", route)
+    if not params:
+        return None
+    url = route
+    for name in params:
+        kind = route.split("/")[0] if not route.startswith("api/") else route.split("/")[2]
+        key = (kind, name)
+        assert key in objects, f"route {route!r}: add {key} to the walk's object mapping"
+        url = re.sub(r"<(?:\w+:)?" + name + ">", str(objects[key]), url, count=1)
+    return "/" + url
+
+
+def state():
+    return (
+        list(Org.objects.order_by("id").values_list("id", "name", "path", "updated_at")),
+        list(Unit.objects.order_by("id").values_list("id", "name", "updated_at")),
+        AuditEntry.objects.exclude(action__in=["issue_api_token", "login"]).count(),
+    )
+
+
+@pytest.fixture
+def foreign(district):
+    """Objects inside community A1, walked by the admin of community B1."""
+    return {
+        ("orgs", "pk"): district.branch_a1.pk,
+        ("units", "pk"): district.unit_a1.pk,
+        ("exchange", "kind"): "orgs",
+        ("orgs", "org_id"): district.branch_a1.pk,
+        ("units", "unit_id"): district.unit_a1.pk,
+    }
+
+
+def test_every_html_route_refuses_another_scope(client, district, foreign):
+    client.force_login(district.other_community)
+    before = state()
+    checked = 0
+    for route in all_routes():
+        if route.startswith(("api/", "static/")) or route in PUBLIC_OR_SELF:
+            continue
+        url = fill(route, foreign)
+        if url is None:
+            continue
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (403, 404), (method, url, response.status_code)
+            checked += 1
+    assert checked >= 8
+    assert state() == before
+
+
+def test_every_api_route_refuses_another_scope(client, district, foreign):
+    token = issue_api_token(user=district.other_community)
+    headers = {"Authorization": f"Bearer {token}"}
+    before = state()
+    checked = 0
+    for route in all_routes():
+        if not route.startswith("api/v1/") or route in PUBLIC_OR_SELF:
+            continue
+        url = fill(route, foreign)
+        if url is None:
+            continue
+        for method in ("get", "patch", "put", "delete", "post"):
+            response = client.generic(
+                method.upper(),
+                url,
+                data='{"name": "被篡改"}',
+                content_type="application/json",
+                headers=headers,
+            )
+            assert response.status_code in (403, 404, 405), (method, url, response.status_code)
+            checked += 1
+    assert checked >= 4
+    assert state() == before
+
+
+def test_lists_never_show_another_scope(client, district):
+    client.force_login(district.other_community)
+    for url in ("/orgs/?q=sfqx", "/units/", "/coverage/?by=community", "/"):
+        body = client.get(url).content.decode()
+        assert "三坊七巷" not in body, url
+        assert "福州三坊科技" not in body, url
+    token = issue_api_token(user=district.other_community)
+    headers = {"Authorization": f"Bearer {token}"}
+    orgs = client.get("/api/v1/orgs?limit=200", headers=headers).json()["items"]
+    assert {o["code"] for o in orgs} == {"C-B1", "B-B1"}
+    units = client.get("/api/v1/units", headers=headers).json()["items"]
+    assert [u["name"] for u in units] == ["温泉商贸有限公司"]
+
+
+def test_anonymous_users_are_sent_to_login_or_refused(client, district, foreign):
+    for route in all_routes():
+        if route.startswith("static/") or route in PUBLIC_OR_SELF:
+            continue
+        url = fill(route, foreign) or "/" + route
+        response = client.get(url)
+        if route.startswith("api/"):
+            assert response.status_code == 401, url
+        else:
+            assert response.status_code in (302, 404), url
+            if response.status_code == 302:
+                assert response["Location"].startswith("/login/"), url
