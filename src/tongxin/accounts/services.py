@@ -53,9 +53,20 @@ def requires_two_factor(user) -> bool:
     return _cfg("REQUIRE_ADMIN_2FA") and Role.DISTRICT_ADMIN in roles_of(user)
 
 
-@transaction.atomic
 def check_password(*, username: str, password: str):
-    """The user whose password matches, or LoginRefused. Counts failures per account."""
+    """The user whose password matches, or LoginRefused. Counts failures per account.
+
+    The failure is committed before LoginRefused is raised (raising inside the atomic block
+    would roll the count and its audit entry back).
+    """
+    user, refused = _check_password(username=username, password=password)
+    if refused:
+        raise refused
+    return user
+
+
+@transaction.atomic
+def _check_password(*, username: str, password: str):
     user = User.objects.select_for_update().filter(username=username).first()
     if user is None:
         audit.record(
@@ -65,7 +76,7 @@ def check_password(*, username: str, password: str):
             object_repr=username[:200],
             result="failed",
         )
-        raise LoginRefused(_("Wrong user name or password."))
+        return None, LoginRefused(_("Wrong user name or password."))
     if user.is_locked():
         audit.record(
             actor=user,
@@ -74,25 +85,31 @@ def check_password(*, username: str, password: str):
             changes={"reason": [None, "locked"]},
             result="denied",
         )
-        raise _locked_message(user)
+        return None, _locked_message(user)
     if not user.is_active or not user.check_password(password):
         _record_failure(user, reason="password")
         if user.is_locked():
-            raise _locked_message(user)
-        raise LoginRefused(_("Wrong user name or password."))
-    return user
+            return None, _locked_message(user)
+        return None, LoginRefused(_("Wrong user name or password."))
+    return user, None
+
+
+def verify_totp(*, user, code: str) -> bool:
+    """Checks a TOTP code once (a code is never accepted twice); failures count to lockout."""
+    ok, refused = _verify_totp(user=user, code=code)
+    if refused:
+        raise refused
+    return ok
 
 
 @transaction.atomic
-def verify_totp(*, user, code: str) -> bool:
-    """Checks a TOTP code once (a code is never accepted twice); failures count to lockout."""
+def _verify_totp(*, user, code: str):
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_locked():
-        raise _locked_message(user)
+        return False, _locked_message(user)
     totp = pyotp.TOTP(user.totp_secret) if user.totp_secret else None
     code = (code or "").strip()
-    now = timezone.now()
-    step = int(now.timestamp()) // 30
+    step = int(timezone.now().timestamp()) // 30
     ok = False
     if totp and code.isdigit():
         for offset in (-1, 0, 1):
@@ -103,15 +120,13 @@ def verify_totp(*, user, code: str) -> bool:
                 break
     if not ok:
         _record_failure(user, reason="totp")
-        if user.is_locked():
-            raise _locked_message(user)
-        return False
+        return False, (_locked_message(user) if user.is_locked() else None)
     first_time = not user.totp_confirmed
     user.totp_confirmed = True
     user.save(update_fields=["totp_last_step", "totp_confirmed"])
     if first_time:
         audit.record(actor=user, action="enable_2fa", obj=user)
-    return True
+    return True, None
 
 
 @transaction.atomic
