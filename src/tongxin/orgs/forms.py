@@ -144,7 +144,7 @@ class UnitFilterForm(forms.Form):
         label=_("Community"), queryset=Org.objects.none(), required=False
     )
     category = forms.ChoiceField(
-        label=_("Category"), required=False, choices=[("", _("All"))] + list(UnitCategory.choices)
+        label=_("Category"), required=False, choices=[("", _("All")), *UnitCategory.choices]
     )
     coverage = forms.ChoiceField(
         label=_("Coverage"),

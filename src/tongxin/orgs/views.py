@@ -116,14 +116,6 @@ def org_edit(request, pk):
 # --- units ----------------------------------------------------------------------------------
 
 
-def _area_querysets(user):
-    visible = Org.objects.visible_to(user)
-    return (
-        visible.filter(type=rules.STREET).order_by("path"),
-        visible.filter(type=rules.COMMUNITY).order_by("path"),
-    )
-
-
 @login_required
 def unit_list(request):
     streets, communities = selectors.area_choices(request.user)

@@ -11,8 +11,9 @@ from tongxin.core.models import AuditEntry
 
 class Command(BaseCommand):
     help = (
-        "Delete audit entries older than a number of days. Refuses anything younger than the "
-        "retention period (TONGXIN_AUDIT_RETENTION_DAYS, at least 180 days — 网络安全法 第二十一条)."
+        "Delete audit entries older than a number of days. Refuses anything younger than "
+        "the retention period (TONGXIN_AUDIT_RETENTION_DAYS, at least 180 days; "
+        "网络安全法 第二十一条)."
     )
 
     def add_arguments(self, parser):
@@ -34,6 +35,10 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             deleted, _ = old._purge()
-            audit.record(actor="purge_audit", action="purge_audit", object_type="core.auditentry",
-                         changes={"deleted": [None, deleted], "before": [None, cutoff]})
+            audit.record(
+                actor="purge_audit",
+                action="purge_audit",
+                object_type="core.auditentry",
+                changes={"deleted": [None, deleted], "before": [None, cutoff]},
+            )
         self.stdout.write(f"deleted {deleted} entries older than {cutoff:%Y-%m-%d}")
