@@ -30,7 +30,7 @@ def env_int(name: str, default: int) -> int:
 DEBUG = env_bool("DEBUG", False)
 _DEV_KEY = "dev-insecure-key-only-for-debug-and-tests-0123456789abcdefghijklmnop"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY and (DEBUG or "pytest" in sys.modules):
+if not SECRET_KEY and (DEBUG or "pytest" in sys.modules):  # tests and DEBUG runs only
     SECRET_KEY = _DEV_KEY
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
@@ -150,7 +150,8 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+TESTING = "pytest" in sys.modules  # tests speak plain HTTP to the test client and live server
+if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
