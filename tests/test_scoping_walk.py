@@ -53,6 +53,8 @@ def fill(route: str, objects: dict) -> str | None:
         kind = route.split("/")[0] if not route.startswith("api/") else route.split("/")[2]
         key = (kind, name)
         assert key in objects, f"route {route!r}: add {key} to the walk's object mapping"
+        if objects[key] is None:
+            return None
         url = re.sub(r"<(?:\w+:)?" + name + ">", str(objects[key]), url, count=1)
     return "/" + url
 
@@ -71,7 +73,7 @@ def foreign(district):
     return {
         ("orgs", "pk"): district.branch_a1.pk,
         ("units", "pk"): district.unit_a1.pk,
-        ("exchange", "kind"): "orgs",
+        ("exchange", "kind"): None,  # orgs|units: a kind, not an object; lists own scope
         ("orgs", "org_id"): district.branch_a1.pk,
         ("units", "unit_id"): district.unit_a1.pk,
     }
