@@ -141,7 +141,10 @@ class UnitFilterForm(forms.Form):
     )
     street = forms.ModelChoiceField(label=_("Street"), queryset=Org.objects.none(), required=False)
     community = forms.ModelChoiceField(
-        label=_("Community"), queryset=Org.objects.none(), required=False
+        label=_("Community"),
+        queryset=Org.objects.none(),
+        required=False,
+        help_text=_("Choose a street first."),
     )
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("All")), *UnitCategory.choices]

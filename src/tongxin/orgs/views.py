@@ -119,6 +119,11 @@ def org_edit(request, pk):
 @login_required
 def unit_list(request):
     streets, communities = selectors.area_choices(request.user)
+    street_id = request.GET.get("street", "")
+    if street_id.isdigit():
+        communities = communities.filter(parent_id=int(street_id))
+    elif streets.count() > 1:
+        communities = communities.none()  # choose a street first: keeps the form small
     form = UnitFilterForm(request.GET or None, street_qs=streets, community_qs=communities)
     filters = selectors.UnitFilters()
     if form.is_valid():
