@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tongxin.orgs import views
+from tongxin.orgs import excel_views, views
 
 app_name = "orgs"
 urlpatterns = [
@@ -14,5 +14,8 @@ urlpatterns = [
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
     path("units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),
     path("coverage/", views.coverage, name="coverage"),
-    path("exchange/", views.tree, name="import"),  # replaced by the Excel exchange page
+    path("exchange/", excel_views.exchange, name="import"),
+    path("exchange/template/<str:kind>/", excel_views.template_download, name="excel_template"),
+    path("exchange/export/<str:kind>/", excel_views.export, name="excel_export"),
+    path("exchange/import/<str:kind>/", excel_views.import_file, name="excel_import"),
 ]
