@@ -41,7 +41,7 @@ format: install
 	$(BIN)/ruff format .
 
 migrations-check: install
-	$(BIN)/tongxin makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/tongxin makemigrations --check --dry-run
 
 worker: install
 	$(BIN)/tongxin db_worker
