@@ -5,11 +5,11 @@ TONGXIN_FIELD_KEY, TONGXIN_REQUIRE_ADMIN_2FA and the TONGXIN_* thresholds below.
 """
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -28,12 +28,25 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("DEBUG", False)
-_DEV_KEY = "dev-insecure-key-only-for-debug-and-tests-0123456789abcdefghijklmnop"
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY and (DEBUG or "pytest" in sys.modules):  # tests and DEBUG runs only
-    SECRET_KEY = _DEV_KEY
-if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+DATA_DIR = Path(os.environ.get("TONGXIN_DATA_DIR", PROJECT_DIR / "data"))
+
+
+def _installation_secret() -> str:
+    """SECRET_KEY from the environment, else a random key generated once per installation
+    and kept in DATA_DIR/secret_key (mode 0600)."""
+    path = DATA_DIR / "secret_key"
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(50)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or _installation_secret()
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -41,8 +54,6 @@ ALLOWED_HOSTS = [
     if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
-
-DATA_DIR = Path(os.environ.get("TONGXIN_DATA_DIR", PROJECT_DIR / "data"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
