@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "tongxin.core",
     "tongxin.accounts",
     "tongxin.orgs",
+    "tongxin.members",
 ]
 
 MIDDLEWARE = [

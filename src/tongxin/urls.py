@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("tongxin.accounts.urls")),
     path("", include("tongxin.core.urls")),
     path("", include("tongxin.orgs.urls")),
+    path("", include("tongxin.members.urls")),
 ]
 
 handler403 = "tongxin.core.handlers.forbidden"

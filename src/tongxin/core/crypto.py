@@ -59,3 +59,11 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return encrypt(value)
+
+
+def digest(value: str) -> str:
+    """Keyed HMAC-SHA256 of a normalised value: uniqueness and exact lookup of an encrypted
+    field (e.g. an ID number) without storing it in clear or decrypting every row."""
+    import hmac
+
+    return hmac.new(_key_material(), value.strip().upper().encode(), hashlib.sha256).hexdigest()

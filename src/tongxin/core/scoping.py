@@ -69,8 +69,9 @@ class ScopedQuerySet(models.QuerySet):
             return self.all()  # the whole tree: no joins needed (benchmarks/FINDINGS.md §3)
         return self.filter(path_q(paths, self.scope_lookups))
 
-    def visible_to(self, user):
-        return self._scoped(scope_paths(user))
+    def visible_to(self, user, roles: frozenset[str] | None = None):
+        """Rows in the subtrees of the user's assignments (only those of `roles`, if given)."""
+        return self._scoped(scope_paths(user, roles))
 
     def manageable_by(self, user):
         return self._scoped(scope_paths(user, MANAGER_ROLES))
