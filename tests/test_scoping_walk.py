@@ -9,8 +9,10 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.member_factories import make_member
 from tongxin.accounts.services import issue_api_token
 from tongxin.core.models import AuditEntry
+from tongxin.members import models as member_models
 from tongxin.orgs.models import Org, Unit
 
 # Routes that are public or about the caller only (no object of another scope involved).
@@ -64,13 +66,37 @@ def state():
         list(Org.objects.order_by("id").values_list("id", "name", "path", "updated_at")),
         list(Unit.objects.order_by("id").values_list("id", "name", "updated_at")),
         AuditEntry.objects.exclude(action__in=["issue_api_token", "login"]).count(),
+        # every members table: row count and last change
+        [
+            (m.__name__, m.objects.count(), sorted(m.objects.values_list("pk", flat=True)))
+            for m in (
+                member_models.Member,
+                member_models.StatusChange,
+                member_models.CorrectionRequest,
+                member_models.Transfer,
+                member_models.TransferEvent,
+                member_models.FloatingRecord,
+                member_models.HostAttendance,
+                member_models.DuesRecord,
+                member_models.DuesReduction,
+                member_models.VoluntaryPayment,
+                member_models.LapseFlag,
+                member_models.CareCase,
+                member_models.CareVisit,
+            )
+        ],
+        list(member_models.Member.objects.order_by("id").values_list("id", "updated_at")),
     )
 
 
 @pytest.fixture
 def foreign(district):
-    """Objects inside community A1, walked by the admin of community B1."""
+    """Objects inside community A1, walked by the admin of community B1.
+
+    Each area of the members app adds the objects its routes take (one line per key)."""
+    member = make_member(district.branch_a1, name="林则徐")
     return {
+        ("members", "pk"): member.pk,
         ("orgs", "pk"): district.branch_a1.pk,
         ("units", "pk"): district.unit_a1.pk,
         ("exchange", "kind"): None,  # orgs|units: a kind, not an object; lists own scope
