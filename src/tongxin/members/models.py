@@ -199,9 +199,12 @@ class StatusChange(models.Model):
         verbose_name_plural = _("status changes")
         ordering = ["effective_on", "id"]
 
+    def __str__(self):
+        return f"{self.effective_on} {self.get_kind_display()}"
+
 
 class CorrectionRequest(BaseModel):
-    """A member asks the branch to correct their own data (DOMAIN.md §9: 个人信息保护法 第四十六条)."""
+    """A member asks the branch to correct their own data (个人信息保护法 第四十六条)."""
 
     class State(models.TextChoices):
         OPEN = "open", _("Waiting")
@@ -307,6 +310,9 @@ class TransferEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
 
 # ---------------------------------------------------------------- floating members (§4.5)
 
@@ -352,6 +358,9 @@ class HostAttendance(models.Model):
 
     class Meta:
         ordering = ["-attended_on"]
+
+    def __str__(self):
+        return f"{self.attended_on} {self.activity}"
 
 
 # ---------------------------------------------------------------- dues (§5)
