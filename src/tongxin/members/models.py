@@ -389,6 +389,29 @@ class DuesPolicy(BaseModel):
         ordering = ["-effective_from"]
 
 
+class DuesBase(BaseModel):
+    """A member's dues category and base from a month on (§5.9: a change of pay applies from
+    the month it is first received). Member.dues_category/dues_base mirror the newest row."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="dues_bases")
+    from_month = models.DateField(_("from month"))
+    category = models.CharField(_("dues category"), max_length=16, choices=DuesCategory)
+    base = models.DecimalField(_("base"), **MONEY)
+    gross = models.DecimalField(_("gross pay"), null=True, blank=True, **MONEY)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("dues base")
+        verbose_name_plural = _("dues bases")
+        ordering = ["member", "-from_month"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "from_month"], name="uniq_dues_base_month")
+        ]
+
+    def __str__(self):
+        return f"{self.member} {self.from_month:%Y-%m} {self.base}"
+
+
 class DuesQuerySet(ScopedQuerySet):
     scope_lookups = ("org__path",)
 
