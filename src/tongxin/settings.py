@@ -189,6 +189,13 @@ TONGXIN = {
     # AES-GCM key for sensitive fields (base64, 32 bytes); derived from SECRET_KEY if unset.
     "FIELD_KEY": os.environ.get("TONGXIN_FIELD_KEY", ""),
     "FIELD_CIPHER": os.environ.get("TONGXIN_FIELD_CIPHER", "aes-gcm"),
+    # Members (DOMAIN.md §4): transfer letter validity (§4.4), Excel imports of members that
+    # run on the worker above this many rows, and their limits.
+    "TRANSFER_LETTER_DAYS": env_int("TONGXIN_TRANSFER_LETTER_DAYS", 90),
+    "MEMBER_IMPORT_BACKGROUND_ROWS": env_int("TONGXIN_MEMBER_IMPORT_BACKGROUND_ROWS", 2000),
+    "MEMBER_IMPORT_MAX_ROWS": env_int("TONGXIN_MEMBER_IMPORT_MAX_ROWS", 200000),
+    "MEMBER_IMPORT_MAX_BYTES": env_int("TONGXIN_MEMBER_IMPORT_MAX_BYTES", 60 * 1024 * 1024),
+    "ELDERLY_AGE": env_int("TONGXIN_ELDERLY_AGE", 80),
 }
 
 LOGGING = {

@@ -1,10 +1,11 @@
-from tongxin.members.views import care, dues, imports, lapse, registry, transfers
+from tongxin.members.views import care, dues, floating, imports, lapse, registry, transfers
 
 app_name = "members"
 urlpatterns = [
     *registry.urlpatterns,
     *dues.urlpatterns,
     *transfers.urlpatterns,
+    *floating.urlpatterns,
     *lapse.urlpatterns,
     *care.urlpatterns,
     *imports.urlpatterns,
