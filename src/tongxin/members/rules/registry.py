@@ -96,3 +96,93 @@ def member_errors(
     elif category == "probationary" and full_on is not None:
         add("full_on", _("a probationary member has no date of full membership"))
     return errors
+
+
+# ---------------------------------------------------------------- phone
+
+
+def phone_error(phone: str) -> str | None:
+    """A mobile (11 digits starting with 1) or a landline (digits, optional area code and
+    dash, 7–20 characters); empty is allowed."""
+    phone = (phone or "").strip()
+    if not phone:
+        return None
+    digits = phone.replace("-", "").replace(" ", "").removeprefix("+86")
+    if not digits.isdigit() or not 7 <= len(digits) <= 20:
+        return str(_("a phone number has 7 to 20 digits (a dash may separate the area code)"))
+    if len(digits) == 11 and digits[0] == "1" and digits[1] not in "3456789":
+        return str(_("a mobile number starts with 13 to 19"))
+    return None
+
+
+def phone_tail(phone: str) -> str:
+    digits = "".join(c for c in (phone or "") if c.isdigit())
+    return digits[-4:]
+
+
+# ---------------------------------------------------------------- standing (DOMAIN.md §4.1)
+
+NORMAL = "normal"
+SUSPENDED = "suspended"
+RETAINED = "retained"
+REMOVED = "removed"
+EXPELLED = "expelled"
+LAPSED = "lapsed"
+DECEASED = "deceased"
+TRANSFERRED_OUT = "transferred_out"
+
+# Leaving the party (出党: 除名/开除/自行脱党) and death end the record: a person who left
+# can only come back through a new admission (党章 第九条, 第四十条).
+TERMINAL_STATUSES = frozenset({REMOVED, EXPELLED, LAPSED, DECEASED})
+
+# Standing changes a keeper may record (transfers out/in are written by the transfer service).
+STANDING_TRANSITIONS: dict[str, frozenset[str]] = {
+    NORMAL: frozenset({SUSPENDED, RETAINED, REMOVED, EXPELLED, LAPSED, DECEASED}),
+    SUSPENDED: frozenset({NORMAL, RETAINED, REMOVED, EXPELLED, LAPSED, DECEASED}),
+    RETAINED: frozenset({NORMAL, SUSPENDED, REMOVED, EXPELLED, LAPSED, DECEASED}),
+    TRANSFERRED_OUT: frozenset({NORMAL, DECEASED}),
+}
+
+
+def standing_error(current: str, target: str) -> str | None:
+    """None if the party standing may change from `current` to `target` (DOMAIN.md §4.1)."""
+    if current == target:
+        return str(_("the member already has this standing"))
+    if current in TERMINAL_STATUSES:
+        return str(_("the record is closed: this standing cannot be changed any more"))
+    if target not in STANDING_TRANSITIONS.get(current, frozenset()):
+        return str(_("this change of standing is not allowed"))
+    return None
+
+
+def needs_decision(target: str) -> bool:
+    """Every standing change is decided by a party organisation, except recording a death."""
+    return target != DECEASED
+
+
+# ---------------------------------------------------------------- probation (党章 第七条)
+
+
+def probation_end(admitted_on: date, *, extended: bool) -> date:
+    return add_years(admitted_on, MAX_PROBATION_YEARS if extended else PROBATION_YEARS)
+
+
+def conversion_error(*, admitted_on: date, on: date) -> str | None:
+    """Conversion to full member: one year after admission at the earliest, at most two
+    years with the one extension (党章 第七条)."""
+    if on < add_years(admitted_on, PROBATION_YEARS):
+        return str(_("conversion is possible one year after admission at the earliest"))
+    if on > add_years(admitted_on, MAX_PROBATION_YEARS):
+        return str(_("probation lasts at most two years, extension included (Constitution art. 7)"))
+    return None
+
+
+def extension_error(*, admitted_on: date, on: date, already_extended: bool) -> str | None:
+    """A probation may be extended once, by at most one year, before it ends (党章 第七条)."""
+    if already_extended:
+        return str(_("the probation has already been extended once"))
+    if on > add_years(admitted_on, PROBATION_YEARS):
+        return str(_("an extension is decided before the one-year probation ends"))
+    if on < admitted_on:
+        return str(_("cannot be before the admission date"))
+    return None
