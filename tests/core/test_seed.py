@@ -50,6 +50,11 @@ def snapshot():
 
 
 def wipe():
+    from tongxin.members import models as m
+
+    for model in (m.TransferEvent, m.Transfer, m.DuesRecord, m.VoluntaryPayment, m.LapseFlag):
+        model.objects.all().delete()
+    m.Member.objects.all().delete()
     RoleAssignment.objects.all().delete()
     get_user_model().objects.filter(username__in=USERNAMES).delete()
     Unit.objects.all().delete()

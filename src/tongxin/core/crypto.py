@@ -6,6 +6,7 @@ deployments that must pass 密评 (GB/T 39786). The stored form is
 """
 
 import base64
+import functools
 import hashlib
 import os
 
@@ -16,10 +17,14 @@ from django.db import models
 
 
 def _key_material() -> bytes:
-    configured = settings.TONGXIN["FIELD_KEY"]
+    return _derive_key(settings.TONGXIN["FIELD_KEY"], settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _derive_key(configured: str, secret_key: str) -> bytes:
     if configured:
         return base64.b64decode(configured)
-    return hashlib.sha256(b"tongxin-field-key:" + settings.SECRET_KEY.encode()).digest()
+    return hashlib.sha256(b"tongxin-field-key:" + secret_key.encode()).digest()
 
 
 def encrypt(plain: str) -> str:

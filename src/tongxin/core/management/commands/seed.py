@@ -34,6 +34,7 @@ SCALES = ("demo", "district", "city")
 SEEDERS = (
     ("orgs", "tongxin.orgs.seed"),
     ("accounts", "tongxin.accounts.seed"),
+    ("members", "tongxin.members.seed"),
 )
 URL = "http://127.0.0.1:8000/"
 
