@@ -52,3 +52,33 @@ def make_member(org, **fields) -> Member:
     )
     member.save()
     return member
+
+
+# --- transfers and floating members (helper C) ----------------------------------------------
+
+
+def make_transfer(member, *, to_org=None, **fields):
+    """A transfer row in any state (written directly; services have their own tests)."""
+    from tongxin.members.models import Transfer
+
+    kind = fields.pop("kind", "within" if to_org is not None else "outward")
+    return Transfer.objects.create(
+        member=member,
+        kind=kind,
+        from_org=fields.pop("from_org", member.org),
+        to_org=to_org,
+        outside_org_name=fields.pop("outside_org_name", "" if to_org else "厦门市某党支部"),
+        reason=fields.pop("reason", "工作调动"),
+        **fields,
+    )
+
+
+def make_floating(member, **fields):
+    from tongxin.members.models import FloatingRecord
+
+    return FloatingRecord.objects.create(
+        member=member,
+        destination=fields.pop("destination", "厦门市思明区"),
+        left_on=fields.pop("left_on", date(2026, 1, 5)),
+        **fields,
+    )

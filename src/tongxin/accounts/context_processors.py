@@ -2,6 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.core.scoping import MANAGER_ROLES, roles_of
+from tongxin.members.models import MEMBER_KEEPERS
 
 # (url name, label, roles that see it; None = everyone signed in)
 NAV = [
@@ -10,6 +11,14 @@ NAV = [
     ("orgs:unit_list", _("Units"), None),
     ("orgs:coverage", _("Coverage"), None),
     ("orgs:import", _("Import and export"), MANAGER_ROLES),
+    ("members:list", _("Member registry"), MEMBER_KEEPERS),
+    ("members:dues", _("Dues"), MEMBER_KEEPERS),
+    ("members:transfers", _("Transfers"), MEMBER_KEEPERS),
+    ("members:floating", _("Floating members"), MEMBER_KEEPERS),
+    ("members:import", _("Import members"), MEMBER_KEEPERS),
+    ("members:lapse", _("Lapse checks"), MEMBER_KEEPERS),
+    ("members:care", _("Care"), MEMBER_KEEPERS),
+    ("members:me", _("My party record"), frozenset({"party_member"})),
     ("core:audit", _("Audit log"), frozenset({"district_admin"})),
     ("accounts:account", _("My account"), None),
 ]

@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from tongxin.orgs import selectors, services
 from tongxin.orgs.models import Coverage, Org, OrgType, Sector, UnitCategory
@@ -111,7 +111,7 @@ def get_org(request, org_id: int):
 def create_org(request, payload: OrgIn):
     data = payload.dict()
     parent = _scoped_org(Org.objects.visible_to(request.user), data.pop("parent_id"), "parent_id")
-    return 201, services.create_org(actor=request.user, parent=parent, **data)
+    return Status(201, services.create_org(actor=request.user, parent=parent, **data))
 
 
 @router.patch("/orgs/{org_id}", response=OrgOut)
@@ -231,7 +231,7 @@ def get_unit(request, unit_id: int):
 @router.post("/units", response={201: UnitOut})
 def create_unit(request, payload: UnitIn):
     data = _unit_refs(request.user, payload.dict())
-    return 201, services.create_unit(actor=request.user, **data)
+    return Status(201, services.create_unit(actor=request.user, **data))
 
 
 @router.patch("/units/{unit_id}", response=UnitOut)

@@ -6,7 +6,7 @@ side (e.g. recording attendance without keeping the host) 403.
 
 from datetime import date
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from tongxin.core.errors import ValidationError
@@ -123,7 +123,7 @@ def create_floating(request, payload: FloatingIn):
             expected_return_on=payload.expected_return_on,
             reason=payload.reason,
         )
-    return 201, selectors.floating_detail(request.user, record.pk)
+    return Status(201, selectors.floating_detail(request.user, record.pk))
 
 
 @router.get("/{pk}", response=FloatingDetail)
@@ -159,4 +159,4 @@ def record_attendance(request, pk: int, payload: AttendanceIn):
         attended_on=payload.attended_on,
         activity=payload.activity,
     )
-    return 201, selectors.floating_detail(request.user, pk)
+    return Status(201, selectors.floating_detail(request.user, pk))

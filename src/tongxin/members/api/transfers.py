@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from tongxin.members.models import MEMBER_KEEPERS, Member
@@ -200,7 +200,7 @@ def create_transfer(request, payload: TransferIn):
                 outside_org_name=payload.outside_org_name,
                 reason=payload.reason,
             )
-    return 201, _detail(request, transfer.pk)
+    return Status(201, _detail(request, transfer.pk))
 
 
 @router.get("/{pk}", response=TransferDetail)

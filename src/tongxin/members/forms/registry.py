@@ -164,13 +164,22 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 def org_filter_queryset(user):
-    """Streets and communities for a district admin, branches for a community admin: the
-    two levels below the top of the user's scope (keeps the select small at city scale)."""
-    visible = Org.objects.visible_to(user, selectors.MEMBER_KEEPERS)
+    """Organisations a member list may be filtered by: the user's whole scope (for links such
+    as ?org=<branch>), though the select shows only `org_filter_options`."""
+    return Org.objects.visible_to(user, selectors.MEMBER_KEEPERS).exclude(
+        type=org_rules.PARTY_GROUP
+    )
+
+
+def org_filter_options(user, selected: str | None = None) -> list[tuple]:
+    """The top of the user's scope and one level below: streets for a district admin,
+    branches for a community admin — a short select even at city scale (benchmarks/FINDINGS.md)."""
+    visible = org_filter_queryset(user)
     top = visible.aggregate(d=Min("depth"))["d"]
-    if top is None:
-        return visible
-    return visible.filter(depth__lte=top + 2).exclude(type=org_rules.PARTY_GROUP).order_by("path")
+    shown = visible.filter(depth__lte=(top or 0) + 1)
+    if selected and str(selected).isdigit():
+        shown = shown | visible.filter(pk=int(selected))
+    return [("", "---------")] + [(o.pk, str(o)) for o in shown.order_by("path")]
 
 
 class MemberFilterForm(forms.Form):
@@ -215,6 +224,7 @@ class MemberFilterForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = org_filter_queryset(user)
+        self.fields["org"].choices = org_filter_options(user, self.data.get("org"))
 
     def filters(self) -> selectors.MemberFilters:
         if not self.is_valid():
