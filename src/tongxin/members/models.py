@@ -81,6 +81,18 @@ class DuesCategory(models.TextChoices):
     RELIEF = "relief", _("On relief or minimum living allowance")
 
 
+class TrigramIndex(models.Index):
+    """`LIKE '%text%'` without a table scan: a GIN trigram index (pg_trgm, created if missing)
+    on PostgreSQL; elsewhere (SQLite) a plain index, which costs little and is not used."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        statement = super().create_sql(model, schema_editor, using=" USING gin", **kwargs)
+        statement.template = "CREATE EXTENSION IF NOT EXISTS pg_trgm; " + statement.template
+        return statement
+
+
 class MemberQuerySet(ScopedQuerySet):
     scope_lookups = ("org__path",)
 
@@ -159,6 +171,13 @@ class Member(BaseModel):
             models.Index(fields=["org", "id"], name="member_org_id"),
             models.Index(fields=["status", "org"], name="member_status_org"),
             models.Index(fields=["admitted_on"], name="member_admitted_on"),
+            # search (selectors/registry.py): names by prefix, search_key by substring
+            models.Index(
+                fields=["name"], name="member_name_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+            TrigramIndex(
+                fields=["search_key"], name="member_search_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ]
 
     def __str__(self):
@@ -180,6 +199,8 @@ class StatusChange(models.Model):
         TRANSFERRED_OUT = "transferred_out", _("Transferred out")
         BRANCH_CHANGED = "branch_changed", _("Moved to another branch")
         REGISTERED = "registered", _("Entered in the registry")
+        ABROAD = "abroad", _("Went abroad")
+        BACK_FROM_ABROAD = "back_from_abroad", _("Back from abroad")
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="history")
     kind = models.CharField(_("kind"), max_length=24, choices=Kind)
@@ -213,7 +234,7 @@ class CorrectionRequest(BaseModel):
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="corrections")
     field = models.CharField(_("field"), max_length=40)
-    requested_value = models.CharField(_("requested value"), max_length=200)
+    requested_value = EncryptedTextField(_("requested value"))  # may be an ID number (§4.6)
     reason = models.TextField(_("reason"), blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.OPEN)
     reply = models.TextField(_("reply"), blank=True)
@@ -524,6 +545,12 @@ class VoluntaryPayment(BaseModel):
 # ---------------------------------------------------------------- lapse flags (§4.2–4.3)
 
 
+class MemberScopedQuerySet(ScopedQuerySet):
+    """Rows placed in the tree by their member's branch (lapse flags, care cases, visits)."""
+
+    scope_lookups = ("member__org__path",)
+
+
 class LapseFlag(BaseModel):
     """Detected, with evidence; people decide (党章 第九条; 党员教育管理工作条例 第二十四条)."""
 
@@ -547,6 +574,8 @@ class LapseFlag(BaseModel):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = MemberScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("lapse flag")
@@ -586,6 +615,8 @@ class CareCase(BaseModel):
     opened_on = models.DateField(_("opened on"))
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
 
+    objects = MemberScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("care case")
         verbose_name_plural = _("care cases")
@@ -608,6 +639,8 @@ class CareVisit(BaseModel):
     visitors = models.CharField(_("visitors"), max_length=150)
     amount = models.DecimalField(_("money or goods (yuan)"), default=0, **MONEY)
     note = models.TextField(_("note"), blank=True)
+
+    objects = MemberScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("care visit")
