@@ -1,6 +1,17 @@
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from tests.factories import District
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the site's language (Chinese): a request handled by an earlier
+    test leaves its language active in the thread, which made results depend on order."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

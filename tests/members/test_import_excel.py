@@ -87,7 +87,13 @@ def counts():
 
 def bad_rows(district):
     """Rows 2–12: row 2 good, then one bad row of each kind (rows 5 and 6 share an ID)."""
-    existing = make_member(district.branch_a1)
+    # born before any row(n) (1960+), so its ID never collides with a good row
+    existing = make_member(
+        district.branch_a1,
+        birth_date=date(1955, 6, 15),
+        id_number=id_number(date(1955, 6, 15), 7),
+        admitted_on=date(1985, 7, 1),
+    )
     good = [row(n) for n in range(11)]
     rows = list(good)
     number = rows[1]["公民身份号码"]

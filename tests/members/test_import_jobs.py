@@ -191,7 +191,7 @@ def test_api_bad_rows_are_a_400_with_every_row(client, district):
     response = client.post("/api/v1/member-imports", {"file": data}, **headers)
     assert response.status_code == 400
     body = response.json()
-    assert body["error_count"] == 9
+    assert body["error_count"] == 9, body["detail"]
     assert {(d["row"], d["column"]) for d in body["detail"]} >= {
         (3, "公民身份号码"),
         (8, "所在支部编码"),

@@ -4,6 +4,7 @@ boundaries, and hypothesis properties of ID validation."""
 from datetime import date, timedelta
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +14,13 @@ from tongxin.members.rules import registry as rules
 
 TODAY = date(2026, 11, 26)
 BIRTH = date(1990, 5, 20)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """These tests read the rule messages in their English source wording."""
+    with translation.override("en"):
+        yield
 
 
 def errors(**overrides):

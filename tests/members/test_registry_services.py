@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 
 from tests.factories import make_org, make_user
 from tests.member_factories import id_number, make_member
@@ -108,7 +109,9 @@ def test_duplicate_id_number_is_refused_on_the_field_and_nothing_is_written(dist
             today=TODAY,
             **member_fields(d.branch_a1, name="另一人", id_number=id_number(BIRTH, 11).lower()),
         )
-    assert "already registered" in exc.value.message_dict["id_number"][0]
+    assert exc.value.message_dict["id_number"] == [
+        gettext("a member with this ID number is already registered")
+    ]
     assert counts() == before
 
 
@@ -143,7 +146,9 @@ def test_branch_must_be_a_member_org_the_actor_keeps(district):
     assert "org" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
         services.create_member(actor=d.community_admin, today=TODAY, **member_fields(d.comm_a1))
-    assert "branch" in exc.value.message_dict["org"][0]
+    assert exc.value.message_dict["org"] == [
+        gettext("members belong to a branch, joint branch, general branch or committee")
+    ]
     member_role = make_user(role="party_member", org=d.branch_a1)
     with pytest.raises(PermissionDenied):
         services.create_member(actor=member_role, today=TODAY, **member_fields(d.branch_a1))

@@ -59,6 +59,7 @@ from tongxin.members.models import (
 from tongxin.members.rules import dues as dues_rules
 from tongxin.members.rules import transfers as transfer_rules
 from tongxin.members.rules.registry import add_years
+from tongxin.members.services.registry import refresh_org_counts
 from tongxin.orgs import rules as org_rules
 from tongxin.orgs.models import Org, Unit
 from tongxin.orgs.seed import REFERENCE_DATE
@@ -1046,7 +1047,9 @@ def _branches(scale: str, rng: random.Random) -> list[Branch]:
     out = []
     for o in orgs:
         if target is None:
-            size = rng.randint(3, 8)
+            # demo: small branches, but a branch planned as too large (>50, the orgs
+            # seeder's advisory showcase) gets its members, so the advisory stays true
+            size = o["member_count"] if o["member_count"] > 50 else rng.randint(3, 8)
         else:
             size = max(3, round(o["member_count"] * target / total * rng.uniform(0.85, 1.15)))
         out.append(
@@ -1097,6 +1100,8 @@ def seed(*, scale: str, rng: random.Random, out, context: dict) -> dict:
             _generate(s, branches, special, accounts, secretary_user, s.write)
         loaded = perf_counter()
     _reset_sequences([t.model for t in s.tables])
+    # the orgs seeder wrote estimated member counts; the registry now knows them
+    refresh_org_counts(Org.objects.values_list("pk", flat=True))
     done = perf_counter()
     out.write(
         f"  {done - started:.1f} s: generating and writing {loaded - started:.1f} s (of which "

@@ -32,8 +32,6 @@ from typing import IO
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,7 +44,6 @@ from tongxin.members import excel
 from tongxin.members.excel import HEADER_OF, ImportRefused
 from tongxin.members.models import (
     MEMBER_KEEPERS,
-    Category,
     DuesBase,
     DuesCategory,
     Member,
@@ -55,7 +52,7 @@ from tongxin.members.models import (
 )
 from tongxin.members.rules.dues import month_start
 from tongxin.members.rules.registry import member_errors, phone_tail
-from tongxin.members.services.registry import MEMBER_ORG_TYPES
+from tongxin.members.services.registry import MEMBER_ORG_TYPES, refresh_org_counts
 from tongxin.orgs.models import Org
 
 log = logging.getLogger(__name__)
@@ -372,19 +369,6 @@ class _Writer:
         return ids
 
 
-def refresh_counts(org_ids: set[int]) -> None:
-    """Org.member_count / full_member_count of the given orgs from the registry, as
-    `services.registry.refresh_org_counts` sets them, in one UPDATE per 500 orgs."""
-    in_roll = Member.objects.filter(org_id=OuterRef("pk"), status=Status.NORMAL).order_by()
-    every = in_roll.values("org_id").annotate(n=Count("id")).values("n")
-    full = in_roll.filter(category=Category.FULL).values("org_id").annotate(n=Count("id"))
-    for part in _chunks(sorted(org_ids), QUERY_CHUNK):
-        Org.objects.filter(pk__in=part).update(
-            member_count=Coalesce(Subquery(every), 0),
-            full_member_count=Coalesce(Subquery(full.values("n")), 0),
-        )
-
-
 def _write(
     actor, rows: list[tuple], orgs: dict, *, filename: str, job, today: date, progress
 ) -> int:
@@ -435,7 +419,7 @@ def _write(
             org_ids.update(m["org_id"] for m in members)
             written += len(members)
             progress.update(written, phase="writing")
-        refresh_counts(org_ids)
+        refresh_org_counts(org_ids)
         audit.record(
             actor=actor,
             action="import",
