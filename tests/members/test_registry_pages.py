@@ -292,3 +292,35 @@ def test_detail_and_me_have_query_budgets(client, district, django_assert_max_nu
     client.force_login(user)
     with django_assert_max_num_queries(14):
         assert client.get("/me/").status_code == 200
+
+
+def test_detail_shows_the_members_dues_ledger_to_the_keeper(client, district):
+    from django.utils import timezone
+
+    from tongxin.members.rules.dues import add_months
+
+    member = make_member(district.branch_a1, name="郑成功")
+    this_month = timezone.localdate().replace(day=1)
+    for n in range(3):  # this month unpaid, the two before paid
+        month = add_months(this_month, -n)
+        DuesRecord.objects.create(
+            member=member,
+            org=district.branch_a1,
+            month=month,
+            category="salaried",
+            base="4000.00",
+            rate="0.01",
+            rule="salaried_3000_5000",
+            amount_due="40.00",
+            amount_paid="40.00" if n else None,
+            paid_on=month if n else None,
+        )
+    client.force_login(district.secretary)
+    body = client.get(f"/members/{member.pk}/").content.decode()
+    ledger = body[
+        body.index('id="member-dues"') : body.index("</table>", body.index('id="member-dues"'))
+    ]
+    for n in range(3):
+        assert f"{add_months(this_month, -n):%Y-%m}" in ledger
+    assert ledger.count("40.00") == 5  # three amounts due, two paid
+    assert ledger.count('class="badge warning"') == 1  # this month is unpaid

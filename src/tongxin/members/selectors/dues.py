@@ -324,8 +324,3 @@ def voluntary_payments(user, *, flagged_only: bool = False, limit: int = 200):
     if flagged_only:
         qs = qs.filter(to_centre=True)
     return list(qs.order_by("-paid_on", "-id")[:limit])
-
-
-def member_ledger(member: Member, *, limit: int = 24) -> list[DuesRecord]:
-    """A member's own records, newest first (for the member's own page)."""
-    return list(DuesRecord.objects.filter(member=member).order_by("-month")[:limit])

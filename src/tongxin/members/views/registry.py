@@ -73,6 +73,7 @@ def _detail_context(request, member: Member) -> dict:
         "member": member,
         "history": selectors.member_history(member),
         "flags": selectors.member_flags(member),
+        "ledger": selectors.dues_ledger(member),
         "may_unmask": services.may_unmask(request.user, member),
         "may_keep": services.keeps_path(request.user, member.org.path),
     }
