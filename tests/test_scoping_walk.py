@@ -157,6 +157,7 @@ def foreign(district):
         ("care", "case_id"): care_case.pk,
         ("dues", "pk"): dues_record.pk,
         ("dues", "record_id"): dues_record.pk,
+        ("dues", "reduction_id"): dues_record.pk,  # the reduction shares the record's pk
         ("orgs", "pk"): district.branch_a1.pk,
         ("units", "pk"): district.unit_a1.pk,
         ("exchange", "kind"): None,  # orgs|units: a kind, not an object; lists own scope

@@ -172,3 +172,36 @@ def test_bad_month_is_400(api, district, bad):
 
 def test_fixed_date_is_not_needed(district):
     assert date.today()  # the API uses the local date; nothing else depends on it
+
+
+def test_reduction_is_proposed_by_the_branch_and_decided_one_level_up(client, district):
+    from tongxin.accounts.services import issue_api_token
+    from tongxin.members.models import DuesReduction
+
+    member = make_member(district.branch_a1)
+    secretary = {"HTTP_AUTHORIZATION": f"Bearer {issue_api_token(user=district.secretary)}"}
+    community = {"HTTP_AUTHORIZATION": f"Bearer {issue_api_token(user=district.community_admin)}"}
+    body = {
+        "member_id": member.pk,
+        "kind": "exempt",
+        "reason": "重病住院",
+        "start_month": "2026-01",
+        "end_month": "2026-03",
+    }
+    created = client.post(
+        "/api/v1/dues/reductions", body, content_type="application/json", **secretary
+    )
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    assert created.json()["state"] == "proposed"
+    url = f"/api/v1/dues/reductions/{pk}/decide"
+    # the branch cannot approve its own proposal (§5.6)
+    own = client.post(url, {"approve": True}, content_type="application/json", **secretary)
+    assert own.status_code == 403
+    assert DuesReduction.objects.get(pk=pk).state == "proposed"
+    decided = client.post(url, {"approve": True}, content_type="application/json", **community)
+    assert decided.status_code == 200 and decided.json()["state"] == "approved"
+    again = client.post(url, {"approve": False}, content_type="application/json", **community)
+    assert again.status_code == 400  # already decided
+    listed = client.get("/api/v1/dues/reductions", **community).json()
+    assert [r["id"] for r in listed] == [pk]

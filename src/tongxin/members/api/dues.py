@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from tongxin.members.models import DuesRecord
 from tongxin.members.rules import dues as rules
 from tongxin.members.selectors import dues as selectors
+from tongxin.members.selectors import registry as registry_selectors
 from tongxin.members.services import dues as services
 from tongxin.orgs.selectors import MAX_PAGE_SIZE, PAGE_SIZE
 
@@ -272,3 +273,84 @@ def arrears(
         ],
         "next": next_cursor,
     }
+
+
+# --- reductions and exemptions (§5.6) -------------------------------------------------------
+
+
+class ReductionOut(Schema):
+    id: int
+    member_id: int
+    member_name: str
+    kind: str
+    amount: str
+    reason: str
+    start_month: str
+    end_month: str
+    state: str
+    approving_org_id: int | None
+    decided_on: date | None
+
+
+def reduction_out(r) -> dict:
+    return {
+        "id": r.pk,
+        "member_id": r.member_id,
+        "member_name": r.member.name,
+        "kind": r.kind,
+        "amount": _money_text(r.amount),
+        "reason": r.reason,
+        "start_month": f"{r.start_month:%Y-%m}",
+        "end_month": f"{r.end_month:%Y-%m}",
+        "state": r.state,
+        "approving_org_id": r.approving_org_id,
+        "decided_on": r.decided_on,
+    }
+
+
+class ReductionIn(Schema):
+    member_id: int
+    kind: str = Field(..., pattern="^(reduce|exempt)$")
+    amount: Any = "0"
+    reason: str = Field(..., min_length=1, max_length=2000)
+    start_month: str
+    end_month: str
+
+
+class DecisionIn(Schema):
+    """Checked after the reduction is found in the caller's scope (another scope: 404)."""
+
+    approve: Any = None
+
+
+@router.get("/reductions", response=list[ReductionOut])
+def reduction_list(request, state: str | None = None):
+    return [reduction_out(r) for r in selectors.reductions(request.user, state=state)]
+
+
+@router.post("/reductions", response={201: ReductionOut})
+def reduction_propose(request, payload: ReductionIn):
+    member = registry_selectors.member_detail(request.user, payload.member_id)
+    amount = rules.to_money(payload.amount)
+    if amount is None:
+        raise ValidationError({"amount": ["must be a number"]})
+    reduction = services.propose_reduction(
+        actor=request.user,
+        member=member,
+        kind=payload.kind,
+        amount=amount,
+        reason=payload.reason,
+        start_month=parse_month(payload.start_month, "start_month"),
+        end_month=parse_month(payload.end_month, "end_month"),
+    )
+    return Status(201, reduction_out(reduction))
+
+
+@router.post("/reductions/{reduction_id}/decide", response=ReductionOut)
+def reduction_decide(request, reduction_id: int, payload: DecisionIn):
+    reduction = selectors.reduction_detail(request.user, reduction_id)
+    if not isinstance(payload.approve, bool):
+        raise ValidationError({"approve": ["true to approve, false to reject"]})
+    return reduction_out(
+        services.decide_reduction(actor=request.user, reduction=reduction, approve=payload.approve)
+    )
