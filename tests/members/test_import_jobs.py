@@ -230,3 +230,29 @@ def test_api_refuses_users_who_keep_no_registry(client, district):
     response = client.post("/api/v1/member-imports", {"file": data}, **headers)
     assert response.status_code == 403
     assert Member.objects.count() == 0
+
+
+def test_a_job_left_running_by_a_dead_worker_is_failed_by_the_daily_check(district):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tongxin.core import jobs
+    from tongxin.core.models import BackgroundJob
+    from tongxin.members.tasks import run_daily_member_checks
+
+    stale = jobs.create(kind="member_import", user=district.community_admin, total=5000)
+    jobs.start(stale)
+    fresh = jobs.create(kind="member_import", user=district.community_admin, total=5000)
+    jobs.start(fresh)
+    # the stale one last moved three hours ago; the fresh one a minute ago
+    BackgroundJob.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(hours=3))
+    BackgroundJob.objects.filter(pk=fresh.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=1)
+    )
+    result = run_daily_member_checks()
+    assert result["stale_jobs_failed"] == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.state == "failed" and stale.result["refusal"]
+    assert fresh.state == "running"

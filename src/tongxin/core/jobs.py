@@ -10,11 +10,13 @@ the transaction ends).
 
 import logging
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tongxin.core.models import BackgroundJob
 from tongxin.core.scoping import scope_paths
@@ -79,6 +81,26 @@ def succeed(job: BackgroundJob, *, result: dict) -> None:
 
 def fail(job: BackgroundJob, *, errors: list | None = None, result: dict | None = None) -> None:
     _finish(job, BackgroundJob.State.FAILED, errors=errors, result=result)
+
+
+def fail_stale(*, older_than: timedelta = timedelta(hours=2), now=None) -> int:
+    """Jobs left "running" by a worker that died (no progress for `older_than`) are marked
+    failed, with a refusal the person sees, and their stored files deleted. Run daily."""
+    cutoff = (now or timezone.now()) - older_than
+    stale = list(
+        BackgroundJob.objects.filter(state=BackgroundJob.State.RUNNING, updated_at__lt=cutoff)
+    )
+    for job in stale:
+        fail(
+            job,
+            result={
+                "refusal": _(
+                    "The job stopped without finishing (the background worker was interrupted). "
+                    "Nothing was saved; please upload the file again."
+                )
+            },
+        )
+    return len(stale)
 
 
 def remove_file(job: BackgroundJob) -> None:

@@ -1,8 +1,8 @@
 """Background work of the members app (django-tasks; run by `tongxin db_worker`).
 
 `daily_member_checks` is what cron enqueues each morning (see `tongxin run_daily_checks`):
-lapse and lost-contact detection for the whole district and, where the transfers service
-provides it, expiry of transfer letters past their validity (DOMAIN.md §4.2–4.4).
+lapse and lost-contact detection for the whole district, expiry of transfer letters past
+their validity (DOMAIN.md §4.2–4.4), and background jobs a dead worker left "running".
 `lapse_check` is the on-demand check of one subtree, queued from the lapse page.
 """
 
@@ -10,18 +10,16 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_tasks import task
 
-from tongxin.members.services import lapse
+from tongxin.core import jobs
+from tongxin.members.services import lapse, transfers
 
 
 def run_daily_member_checks(today=None) -> dict:
     """The daily checks, synchronously. Returns JSON-able counts."""
     today = today or timezone.localdate()
     result: dict = {"lapse": lapse.run_detection(today=today)}
-    from tongxin.members.services import transfers
-
-    expire_letters = getattr(transfers, "expire_letters", None)
-    if expire_letters is not None:
-        result["expired_letters"] = expire_letters(today=today)
+    result["expired_letters"] = transfers.expire_letters(today=today)
+    result["stale_jobs_failed"] = jobs.fail_stale()
     return result
 
 
