@@ -197,3 +197,16 @@ def test_voters_of(w):
     make_member(joint)
     assert list(selectors.voters_of(w.branch_b1, TODAY)) == [full]
     assert late in selectors.voters_of(w.branch_b1, TODAY + timedelta(days=1))
+
+
+def test_whereabouts_are_encrypted_at_rest_and_kept_out_of_the_audit(w):
+    from django.db import connection
+
+    record = start(w, destination="厦门市思明区软件园")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT destination FROM members_floatingrecord WHERE id = %s", [record.pk])
+        (stored,) = cursor.fetchone()
+    assert stored.startswith(("a1:", "s1:")) and "厦门" not in stored
+    assert FloatingRecord.objects.get(pk=record.pk).destination == "厦门市思明区软件园"
+    entry = AuditEntry.objects.get(action="floating_start", object_id=str(record.pk))
+    assert entry.changes["destination"] == ["***", "***"]

@@ -344,7 +344,7 @@ class FloatingQuerySet(ScopedQuerySet):
 
 class FloatingRecord(BaseModel):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="floating")
-    destination = models.CharField(_("destination"), max_length=150)
+    destination = EncryptedTextField(_("destination"))  # whereabouts (DOMAIN.md §9.4)
     host_org = models.ForeignKey(
         "orgs.Org",
         verbose_name=_("host organisation"),

@@ -25,6 +25,7 @@ RECORD_FIELDS = (
     "returned_on",
     "reason",
 )
+SENSITIVE = ("destination",)  # whereabouts (DOMAIN.md §9.4): encrypted, never in the audit
 
 
 def _today(today: date | None) -> date:
@@ -90,7 +91,7 @@ def start_floating(
         actor=actor,
         action="floating_start",
         obj=record,
-        changes=audit.diff({}, audit.snapshot(record, RECORD_FIELDS)),
+        changes=audit.diff({}, audit.snapshot(record, RECORD_FIELDS), SENSITIVE),
     )
     return record
 
@@ -120,7 +121,7 @@ def end_floating(
         actor=actor,
         action="floating_end",
         obj=record,
-        changes=audit.diff(before, audit.snapshot(record, RECORD_FIELDS)),
+        changes=audit.diff(before, audit.snapshot(record, RECORD_FIELDS), SENSITIVE),
     )
     return record
 
