@@ -17,6 +17,7 @@ install: $(BIN)/tongxin
 
 demo: install
 	$(DEMO_ENV) $(BIN)/tongxin migrate --no-input
+	$(DEMO_ENV) $(BIN)/tongxin load_calendar
 	$(DEMO_ENV) $(BIN)/tongxin seed --scale demo
 	@echo "同心 Tongxin: http://$(HOST)/  (Ctrl-C stops the server)"
 	$(DEMO_ENV) $(BIN)/tongxin runserver $(HOST)

@@ -133,3 +133,56 @@ class BackgroundJob(BaseModel):
         if not self.total:
             return 0
         return min(100, self.done * 100 // self.total)
+
+
+class CalendarDay(BaseModel):
+    """One day of the official calendar that differs from plain Monday-to-Friday: a
+    statutory holiday, or a Saturday/Sunday made a working day (调休上班).
+
+    DOMAIN.md §8.4; published yearly by the General Office of the State Council
+    (《国务院办公厅关于XXXX年部分节假日安排的通知》). Read through
+    `core.calendar.load_calendar`; arithmetic in `core.workdays`.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("holiday")
+        WORKDAY = "workday", _("adjusted workday")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    name = models.CharField(_("name"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["holiday", "workday"]), name="calendarday_kind"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.kind} {self.name}"
+
+
+class CalendarYear(BaseModel):
+    """A year whose holiday arrangement is loaded; a year without a row falls back to
+    Monday-to-Friday and administrators are warned (DOMAIN.md §8.4)."""
+
+    class Source(models.TextChoices):
+        PACKAGE = "package", _("chinese-calendar package")
+        IMPORT = "import", _("imported file")
+        MANUAL = "manual", _("entered by hand")
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source)
+    loaded_at = models.DateTimeField(_("loaded at"))
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["year"]
+
+    def __str__(self):
+        return f"{self.year} ({self.source})"
