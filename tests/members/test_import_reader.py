@@ -147,3 +147,11 @@ def test_a_large_sheet_is_read_in_chunks():
     sheet.close()
     assert len(rows) == 3001
     assert rows[-1] == (3001, ["名2999", "男", None, datetime(1980, 1, 1)])
+
+
+def test_uploaded_workbooks_are_parsed_with_defusedxml():
+    """openpyxl hardens its XML parsing (entity expansion, external entities) only when
+    defusedxml is installed; it is a pinned dependency for that reason."""
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML is True
