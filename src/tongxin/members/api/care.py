@@ -9,14 +9,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
-from tongxin.core.errors import PermissionDenied
+from tongxin.members.access import require_keeper
 from tongxin.members.forms.care import parse_month
 from tongxin.members.models import CareCase
 from tongxin.members.selectors import care as selectors
-from tongxin.members.selectors.lapse import can_run as is_keeper
 from tongxin.members.services import care as services
 
 router = Router(tags=["members"])
+KEEPERS_ONLY = "only keepers of the member registry see care records"
 
 MASKED = "******"
 
@@ -121,11 +121,6 @@ class BirthdayQuery(PageQuery):
     month: str | None = Field(None, max_length=7, description="YYYY-MM; default this month")
 
 
-def _require_keeper(user) -> None:
-    if not is_keeper(user):
-        raise PermissionDenied("only keepers of the member registry see care records")
-
-
 def _people(rows) -> list[dict]:
     return [
         {
@@ -144,7 +139,7 @@ def _people(rows) -> list[dict]:
 
 @router.get("/cases", response=CasePage)
 def care_cases(request, filters: Query[CaseFilters]):
-    _require_keeper(request.user)
+    require_keeper(request.user, KEEPERS_ONLY)
     items, next_cursor = selectors.open_cases(
         request.user, level=filters.level, after=filters.cursor, limit=filters.limit
     )
@@ -153,7 +148,7 @@ def care_cases(request, filters: Query[CaseFilters]):
 
 @router.post("/cases", response={201: CaseOut})
 def care_case_create(request, payload: CaseIn):
-    _require_keeper(request.user)
+    require_keeper(request.user, KEEPERS_ONLY)
     data = payload.dict()
     member = selectors.members_for(request.user).filter(pk=data.pop("member_id")).first()
     if member is None:
@@ -199,7 +194,7 @@ def care_visit_create(request, case_id: int, payload: VisitIn):
 
 @router.get("/birthdays", response=PersonPage)
 def care_birthdays(request, params: Query[BirthdayQuery]):
-    _require_keeper(request.user)
+    require_keeper(request.user, KEEPERS_ONLY)
     if params.month:
         try:
             month = parse_month(params.month)
@@ -215,7 +210,7 @@ def care_birthdays(request, params: Query[BirthdayQuery]):
 
 @router.get("/elderly", response=PersonPage)
 def care_elderly(request, params: Query[PageQuery]):
-    _require_keeper(request.user)
+    require_keeper(request.user, KEEPERS_ONLY)
     rows, next_cursor = selectors.elderly_members(
         request.user, after=params.cursor, limit=params.limit
     )
@@ -224,7 +219,7 @@ def care_elderly(request, params: Query[PageQuery]):
 
 @router.get("/long-standing", response=PersonPage)
 def care_long_standing(request, params: Query[PageQuery]):
-    _require_keeper(request.user)
+    require_keeper(request.user, KEEPERS_ONLY)
     rows, next_cursor = selectors.long_standing_members(
         request.user, after=params.cursor, limit=params.limit
     )

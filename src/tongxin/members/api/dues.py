@@ -1,7 +1,6 @@
 """/api/v1/dues: the quote contract of issue 3, the month ledger, generation, payments,
 summaries and arrears — all scoped to the keepers of the registry."""
 
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,14 +17,12 @@ from tongxin.orgs.selectors import MAX_PAGE_SIZE, PAGE_SIZE
 
 router = Router(tags=["dues"])
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
 
 def parse_month(text: str | None, field: str = "month") -> date:
-    match = MONTH.match(text or "")
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
+    month = rules.parse_month(text)
+    if month is None:
         raise ValidationError({field: ["enter a month as YYYY-MM"]})
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    return month
 
 
 def _money_text(value: Decimal | None) -> str | None:

@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema
 from tongxin.core.errors import PermissionDenied
 from tongxin.core.scoping import scope_paths
 from tongxin.members import tasks
+from tongxin.members.access import is_keeper
 from tongxin.members.models import MEMBER_KEEPERS, LapseFlag
 from tongxin.members.selectors import lapse as selectors
 from tongxin.members.services import lapse as services
@@ -64,7 +65,7 @@ class DecideIn(Schema):
 
 @router.get("", response=FlagPage)
 def lapse_flags(request, filters: Query[FlagFilters]):
-    if not selectors.can_run(request.user):
+    if not is_keeper(request.user):
         raise PermissionDenied("only keepers of the member registry see lapse flags")
     items, next_cursor = selectors.flag_list(
         request.user,
@@ -79,7 +80,7 @@ def lapse_flags(request, filters: Query[FlagFilters]):
 @router.post("/run", response=RunOut)
 def lapse_run(request, payload: RunIn):
     """Run the check now for a subtree of the caller's scope; a large subtree is queued."""
-    if not selectors.can_run(request.user):
+    if not is_keeper(request.user):
         raise PermissionDenied("only keepers of the member registry run the check")
     org = None
     if payload.org_id is not None:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongxin.core.errors import ValidationError
 from tongxin.members.models import CareCase, CareVisit
+from tongxin.members.rules.dues import parse_month as month_from_text
 
 
 class DateInput(forms.DateInput):
@@ -84,10 +85,7 @@ class MonthForm(forms.Form):
 
 def parse_month(value: str) -> date:
     """YYYY-MM → the first day of that month, or ValidationError naming the format."""
-    try:
-        year, month = value.split("-")
-        if len(year) != 4 or len(month) != 2:
-            raise ValueError
-        return date(int(year), int(month), 1)
-    except ValueError as exc:
-        raise ValidationError(_("write the month as YYYY-MM")) from exc
+    month = month_from_text(value)
+    if month is None:
+        raise ValidationError(_("write the month as YYYY-MM"))
+    return month

@@ -1,7 +1,6 @@
 """Forms of the dues pages. Amounts are taken as text so that the service names the rule
 (negative, more than two decimals, below the amount due); forms check shape only."""
 
-import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -11,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from tongxin.core.errors import ValidationError
 from tongxin.members.models import DuesRecord, DuesReduction, Member
 from tongxin.members.rules import dues as rules
-
-MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+from tongxin.members.rules.dues import parse_month
 
 
 class DateInput(forms.DateInput):
@@ -26,16 +24,6 @@ class MonthInput(forms.TextInput):
         if isinstance(value, date):
             return f"{value:%Y-%m}"
         return super().format_value(value)
-
-
-def parse_month(text: str | None) -> date | None:
-    match = MONTH_RE.match(text or "")
-    if not match:
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
-    if year < 1900 or not 1 <= month <= 12:
-        return None
-    return date(year, month, 1)
 
 
 class MonthField(forms.CharField):

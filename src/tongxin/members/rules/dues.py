@@ -6,7 +6,9 @@ base (not marginally) and tier upper bounds are inclusive (§5.2, §5.4). Money 
 rounded half-up to the policy's rounding unit (§5.12). Never floats.
 """
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
@@ -193,3 +195,17 @@ def add_months(month, n: int):
     """First day of the month n months after (or before, n < 0) `month`."""
     index = month.year * 12 + month.month - 1 + n
     return month.replace(year=index // 12, month=index % 12 + 1, day=1)
+
+
+_MONTH_TEXT = re.compile(r"^\s*(\d{4})-(\d{2})\s*$")
+
+
+def parse_month(text: str | None):
+    """ "YYYY-MM" → the first day of that month; None when it is not a month (1900 or later)."""
+    match = _MONTH_TEXT.match(text or "")
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if year < 1900 or not 1 <= month <= 12:
+        return None
+    return date(year, month, 1)

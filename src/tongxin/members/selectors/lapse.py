@@ -3,7 +3,7 @@
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 
-from tongxin.core.scoping import path_q, scope_paths
+from tongxin.core.scoping import path_q
 from tongxin.members.models import MEMBER_KEEPERS, LapseFlag, Member
 from tongxin.orgs.selectors import MAX_PAGE_SIZE, PAGE_SIZE, decode_cursor, encode_cursor
 
@@ -55,10 +55,6 @@ def open_counts(user) -> dict[str, int]:
 
 def flag_detail(user, flag_id) -> LapseFlag:
     return get_object_or_404(flags_queryset(user), pk=flag_id)
-
-
-def can_run(user) -> bool:
-    return bool(scope_paths(user, MEMBER_KEEPERS))
 
 
 def members_in_subtree(paths: list[str]) -> int:

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from tongxin.core import audit
 from tongxin.core.errors import PermissionDenied, ValidationError, raise_if
-from tongxin.core.scoping import scope_paths
-from tongxin.members.models import MEMBER_KEEPERS, CareCase, CareVisit, Member
+from tongxin.members.access import keeps_path
+from tongxin.members.models import CareCase, CareVisit, Member
 from tongxin.members.rules.dues import money_error
 
 CASE_FIELDS = ("kind", "level", "details", "help_given", "opened_on", "closed_on")
@@ -28,7 +28,7 @@ def _repr(case: CareCase) -> str:
 
 def _require_keeper(actor, member: Member) -> None:
     path = Member.objects.filter(pk=member.pk).values_list("org__path", flat=True).first() or ""
-    if not path or not any(path.startswith(p) for p in scope_paths(actor, MEMBER_KEEPERS)):
+    if not keeps_path(actor, path):
         raise PermissionDenied(_("You may not care for members outside your scope."))
 
 

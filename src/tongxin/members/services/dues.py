@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from tongxin.core import audit
 from tongxin.core.errors import PermissionDenied, ValidationError, raise_if
 from tongxin.core.scoping import scope_paths
+from tongxin.members.access import keeper_paths, keeps_path
 from tongxin.members.models import (
-    MEMBER_KEEPERS,
     DuesBase,
     DuesPolicy,
     DuesRecord,
@@ -47,15 +47,6 @@ PAYMENT_FIELDS = (
 # --- permissions -------------------------------------------------------------------------------
 
 
-def keeper_paths(actor) -> list[str]:
-    return scope_paths(actor, MEMBER_KEEPERS)
-
-
-def can_keep(actor, path: str) -> bool:
-    """The actor keeps the registry of the org at `path` (it lies in one of their subtrees)."""
-    return any(path.startswith(p) for p in keeper_paths(actor))
-
-
 def hosts_member(actor, member_id: int) -> bool:
     """The actor keeps the host organisation of an open floating record of the member (§4.5:
     floating members may pay dues at the host)."""
@@ -73,12 +64,12 @@ def hosts_member(actor, member_id: int) -> bool:
 
 
 def _require_keeper(actor, path: str) -> None:
-    if not can_keep(actor, path):
+    if not keeps_path(actor, path):
         raise PermissionDenied(_("You may not keep the dues of this organisation."))
 
 
 def _require_payer_keeper(actor, *, org_path: str, member_id: int) -> None:
-    if not (can_keep(actor, org_path) or hosts_member(actor, member_id)):
+    if not (keeps_path(actor, org_path) or hosts_member(actor, member_id)):
         raise PermissionDenied(_("You may not record dues of this member."))
 
 

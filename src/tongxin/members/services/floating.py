@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from tongxin.core import audit
 from tongxin.core.errors import PermissionDenied, ValidationError, raise_if
+from tongxin.members.access import keeps
 from tongxin.members.models import FloatingRecord, HostAttendance, Member, Status
-from tongxin.members.services.transfers import keeps
 from tongxin.orgs.models import Org
 from tongxin.orgs.rules import PARTY_GROUP
 

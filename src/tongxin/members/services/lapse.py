@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from tongxin.core import audit
 from tongxin.core.errors import PermissionDenied, ValidationError
-from tongxin.core.scoping import path_q, scope_paths
+from tongxin.core.scoping import path_q
+from tongxin.members.access import keeper_paths, keeps_path
 from tongxin.members.models import (
-    MEMBER_KEEPERS,
     DuesRecord,
     LapseFlag,
     Member,
@@ -265,10 +265,6 @@ def _close_stale(stale: list[LapseFlag], today: date, now) -> None:
             )
 
 
-def keeper_paths(actor) -> list[str]:
-    return scope_paths(actor, MEMBER_KEEPERS)
-
-
 def run_detection(*, today: date | None = None, org=None, actor=None) -> dict:
     """Scan members in good standing (the whole district, or `org`'s subtree) and keep the
     open flags in line with the ledger and the lost-contact dates. Returns the counts.
@@ -299,7 +295,7 @@ def _open_flag_for(actor, flag: LapseFlag) -> LapseFlag:
         .select_related("member", "member__org")
         .get(pk=flag.pk)
     )
-    if not any(flag.member.org.path.startswith(p) for p in keeper_paths(actor)):
+    if not keeps_path(actor, flag.member.org.path):
         raise PermissionDenied(_("You may not decide on members outside your scope."))
     if flag.state != LapseFlag.State.OPEN:
         raise ValidationError({"state": [_("this flag is already closed")]})

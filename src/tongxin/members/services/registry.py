@@ -20,8 +20,8 @@ from tongxin.core.errors import PermissionDenied, ValidationError, raise_if
 from tongxin.core.models import AuditEntry
 from tongxin.core.pinyin import search_key
 from tongxin.core.scoping import scope_paths
+from tongxin.members.access import keeper_paths, keeps_path
 from tongxin.members.models import (
-    MEMBER_KEEPERS,
     Category,
     CorrectionRequest,
     DuesBase,
@@ -98,14 +98,6 @@ CORRECTABLE_FIELDS = (
 
 def _today(today: date | None) -> date:
     return today or timezone.localdate()
-
-
-def keeper_paths(actor) -> list[str]:
-    return scope_paths(actor, MEMBER_KEEPERS)
-
-
-def keeps_path(actor, path: str) -> bool:
-    return any(path.startswith(p) for p in keeper_paths(actor))
 
 
 def may_unmask(actor, member: Member) -> bool:

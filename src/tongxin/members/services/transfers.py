@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 
 from tongxin.core import audit
 from tongxin.core.errors import PermissionDenied, ValidationError, raise_if
-from tongxin.core.scoping import scope_paths
+from tongxin.members.access import keeps
 from tongxin.members.models import (
-    MEMBER_KEEPERS,
     DuesRecord,
     Member,
     Status,
@@ -44,15 +43,6 @@ TRANSFER_FIELDS = (
 
 
 # --- who is who -----------------------------------------------------------------------------
-
-
-def keeper_paths(actor) -> list[str]:
-    return scope_paths(actor, MEMBER_KEEPERS)
-
-
-def keeps(actor, org: Org | None) -> bool:
-    """Whether the actor keeps the registry of `org` (a keeper role over its subtree)."""
-    return org is not None and any(org.path.startswith(p) for p in keeper_paths(actor))
 
 
 def sides_of(actor, transfer: Transfer) -> frozenset[str]:

@@ -9,25 +9,20 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongxin.core.errors import PermissionDenied, ValidationError
+from tongxin.core.errors import ValidationError
+from tongxin.members.access import require_keeper
 from tongxin.members.forms.care import CaseForm, CaseUpdateForm, CloseForm, MonthForm, VisitForm
 from tongxin.members.models import CareCase
 from tongxin.members.selectors import care as selectors
-from tongxin.members.selectors.lapse import can_run as is_keeper
 from tongxin.members.services import care as services
 from tongxin.orgs.forms import apply_service_errors
 
 TABS = ("cases", "elderly", "veterans", "birthdays")
 
 
-def _require_keeper(user) -> None:
-    if not is_keeper(user):
-        raise PermissionDenied
-
-
 @login_required
 def care_home(request):
-    _require_keeper(request.user)
+    require_keeper(request.user)
     tab = request.GET.get("tab", "cases")
     if tab not in TABS:
         tab = "cases"
@@ -81,7 +76,7 @@ def care_home(request):
 
 @login_required
 def care_create(request):
-    _require_keeper(request.user)
+    require_keeper(request.user)
     member_id = request.GET.get("member", "")
     if not member_id.isdigit():
         q = request.GET.get("q", "")

@@ -21,7 +21,6 @@ from tongxin.members.forms.dues import (
     ReductionForm,
     VoluntaryForm,
     apply_service_errors,
-    parse_month,
     policy_initial,
 )
 from tongxin.members.models import MEMBER_KEEPERS, Member
@@ -33,7 +32,7 @@ from tongxin.members.services import dues as services
 def _month(request) -> tuple:
     """(month, text) from ?month=YYYY-MM, defaulting to the current month."""
     text = request.GET.get("month") or request.POST.get("month") or ""
-    month = parse_month(text) or rules.month_start(timezone.localdate())
+    month = rules.parse_month(text) or rules.month_start(timezone.localdate())
     return month, f"{month:%Y-%m}"
 
 

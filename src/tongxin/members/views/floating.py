@@ -9,13 +9,13 @@ from django.utils.translation import gettext as _
 
 from tongxin.core.errors import PermissionDenied, ValidationError
 from tongxin.core.scoping import scope_paths
+from tongxin.members.access import keeps
 from tongxin.members.forms.floating import ALIASES, AttendanceForm, EndForm, FloatingForm
 from tongxin.members.forms.transfers import apply_service_errors
 from tongxin.members.models import MEMBER_KEEPERS
 from tongxin.members.selectors import floating as selectors
 from tongxin.members.selectors import transfers as transfer_selectors
 from tongxin.members.services import floating as services
-from tongxin.members.services.transfers import keeps
 
 
 @login_required

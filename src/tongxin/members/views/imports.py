@@ -16,21 +16,14 @@ from django.urls import path
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tongxin.core.errors import PermissionDenied
 from tongxin.core.models import BackgroundJob
-from tongxin.core.scoping import scope_paths
 from tongxin.members import excel
+from tongxin.members.access import require_keeper
 from tongxin.members.forms.imports import ImportForm
-from tongxin.members.models import MEMBER_KEEPERS
 from tongxin.members.selectors import imports as selectors
 from tongxin.members.services import imports as services
 
 MAX_ERRORS_SHOWN = 500
-
-
-def _require_keeper(user) -> None:
-    if not scope_paths(user, MEMBER_KEEPERS):
-        raise PermissionDenied
 
 
 def _page(request, *, status=200, form=None, **extra):
@@ -57,7 +50,7 @@ def _errors_context(errors, error_count: int, bad_rows: int) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_page(request):
-    _require_keeper(request.user)
+    require_keeper(request.user)
     if request.method == "GET":
         return _page(request)
     form = ImportForm(request.POST, request.FILES)
@@ -86,7 +79,7 @@ def import_page(request):
 @login_required
 @require_GET
 def template_download(request):
-    _require_keeper(request.user)
+    require_keeper(request.user)
     handle = tempfile.TemporaryFile()
     excel.write_template(handle)
     handle.seek(0)

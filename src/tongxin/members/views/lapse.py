@@ -9,9 +9,10 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tongxin.core.errors import PermissionDenied, ValidationError
+from tongxin.core.errors import ValidationError
 from tongxin.core.scoping import scope_paths
 from tongxin.members import tasks
+from tongxin.members.access import require_keeper
 from tongxin.members.forms.lapse import DecideForm, DismissForm, FlagFilterForm, RunForm
 from tongxin.members.models import MEMBER_KEEPERS, LapseFlag
 from tongxin.members.selectors import lapse as selectors
@@ -20,18 +21,13 @@ from tongxin.orgs.forms import apply_service_errors
 from tongxin.orgs.models import Org
 
 
-def _require_keeper(user) -> None:
-    if not selectors.can_run(user):
-        raise PermissionDenied
-
-
 def _run_form(request, data=None):
     return RunForm(data, scope_qs=Org.objects.visible_to(request.user, MEMBER_KEEPERS))
 
 
 @login_required
 def flag_list(request):
-    _require_keeper(request.user)
+    require_keeper(request.user)
     form = FlagFilterForm(request.GET or None)
     kind, state = "", LapseFlag.State.OPEN
     if form.is_valid():
@@ -62,7 +58,7 @@ def flag_list(request):
 @require_POST
 def run_now(request):
     """Run the check for a subtree now, or queue it when the subtree is large."""
-    _require_keeper(request.user)
+    require_keeper(request.user)
     form = _run_form(request, request.POST)
     if not form.is_valid():
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))

@@ -12,6 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from tongxin.core.errors import PermissionDenied, ValidationError
+from tongxin.members.access import keeps_path, require_keeper
 from tongxin.members.forms.registry import (
     CorrectionDecisionForm,
     CorrectionForm,
@@ -27,14 +28,9 @@ from tongxin.members.services import registry as services
 T = "members/registry/"
 
 
-def _require_keeper_role(user) -> None:
-    if not services.keeper_paths(user):
-        raise PermissionDenied
-
-
 @login_required
 def member_list(request):
-    _require_keeper_role(request.user)
+    require_keeper(request.user)
     form = MemberFilterForm(request.GET or None, user=request.user)
     items, next_cursor = selectors.member_list(
         request.user, form.filters(), after=request.GET.get("after")
@@ -55,7 +51,7 @@ def member_list(request):
 
 @login_required
 def member_create(request):
-    _require_keeper_role(request.user)
+    require_keeper(request.user)
     form = MemberForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -75,7 +71,7 @@ def _detail_context(request, member: Member) -> dict:
         "flags": selectors.member_flags(member),
         "ledger": selectors.dues_ledger(member),
         "may_unmask": services.may_unmask(request.user, member),
-        "may_keep": services.keeps_path(request.user, member.org.path),
+        "may_keep": keeps_path(request.user, member.org.path),
     }
 
 
@@ -143,7 +139,7 @@ def member_reveal(request, pk, field):
 
 @login_required
 def correction_queue(request):
-    _require_keeper_role(request.user)
+    require_keeper(request.user)
     state = request.GET.get("state", CorrectionRequest.State.OPEN)
     items, next_cursor = selectors.correction_queue(
         request.user, state=state, after=request.GET.get("after")
