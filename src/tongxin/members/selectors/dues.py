@@ -10,7 +10,7 @@ from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from tongxin.core.scoping import scope_paths
+from tongxin.core.scoping import path_q, scope_paths
 from tongxin.members.models import (
     MEMBER_KEEPERS,
     DuesPolicy,
@@ -92,9 +92,7 @@ def _host_q(user, lookup: str) -> Q:
     paths = scope_paths(user, MEMBER_KEEPERS)
     if not paths:
         return Q(pk__in=[])
-    hosted = Q(pk__in=[])
-    for p in paths:
-        hosted |= Q(host_org__path__startswith=p)
+    hosted = path_q(paths, ("host_org__path",))
     members = FloatingRecord.objects.filter(hosted, returned_on__isnull=True).values("member_id")
     return Q(**{f"{lookup}__in": members})
 

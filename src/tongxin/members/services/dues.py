@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.core import audit
 from tongxin.core.errors import PermissionDenied, ValidationError, raise_if
-from tongxin.core.scoping import scope_paths
+from tongxin.core.scoping import path_q, scope_paths
 from tongxin.members.access import keeper_paths, keeps_path
 from tongxin.members.models import (
     DuesBase,
@@ -53,9 +53,7 @@ def hosts_member(actor, member_id: int) -> bool:
     paths = keeper_paths(actor)
     if not paths:
         return False
-    host = Q(pk__in=[])
-    for p in paths:
-        host |= Q(host_org__path__startswith=p)
+    host = path_q(paths, ("host_org__path",))
     return (
         FloatingRecord.objects.filter(member_id=member_id, returned_on__isnull=True)
         .filter(host)
