@@ -30,6 +30,17 @@ def decode_cursor(cursor: str | None) -> str | None:
         return None
 
 
+def page_by_id(qs, after: str | None, limit: int, *, descending: bool = False):
+    """One keyset page of `qs`, which is ordered by id (by -id when `descending`):
+    (items, cursor of the next page or None). No COUNT, one query."""
+    last = decode_cursor(after)
+    if last and last.isdigit():
+        qs = qs.filter(id__lt=int(last)) if descending else qs.filter(id__gt=int(last))
+    items = list(qs[: limit + 1])
+    next_cursor = encode_cursor(str(items[limit - 1].id)) if len(items) > limit else None
+    return items[:limit], next_cursor
+
+
 def search_filter(q: str) -> Q:
     q = q.strip().lower()
     return Q(search_key__contains=q) | Q(code__iexact=q)
@@ -176,12 +187,7 @@ def unit_queryset(user, filters: UnitFilters):
 def unit_list(user, filters: UnitFilters, *, after: str | None = None, limit: int = PAGE_SIZE):
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     qs = unit_queryset(user, filters).order_by("id")
-    last = decode_cursor(after)
-    if last and last.isdigit():
-        qs = qs.filter(id__gt=int(last))
-    items = list(qs[: limit + 1])
-    next_cursor = encode_cursor(str(items[limit - 1].id)) if len(items) > limit else None
-    return items[:limit], next_cursor
+    return page_by_id(qs, after, limit)
 
 
 def unit_detail(user, pk) -> Unit:

@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from tongxin.members.models import MEMBER_KEEPERS, CareCase, CareVisit, Member
 from tongxin.members.rules.registry import add_years, age_on
-from tongxin.orgs.selectors import MAX_PAGE_SIZE, PAGE_SIZE, decode_cursor, encode_cursor
+from tongxin.orgs.selectors import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    decode_cursor,
+    encode_cursor,
+    page_by_id,
+)
 
 MEDAL_YEARS = 50  # 光荣在党50年纪念章: 党龄达到50周年
 
@@ -72,12 +78,7 @@ def open_cases(user, *, level: str | None = None, after: str | None = None, limi
     qs = cases_queryset(user).filter(closed_on__isnull=True).order_by("-id")
     if level:
         qs = qs.filter(level=level)
-    last = decode_cursor(after)
-    if last and last.isdigit():
-        qs = qs.filter(id__lt=int(last))
-    items = list(qs[: limit + 1])
-    next_cursor = encode_cursor(str(items[limit - 1].id)) if len(items) > limit else None
-    return items[:limit], next_cursor
+    return page_by_id(qs, after, limit, descending=True)
 
 
 def open_counts_by_level(user) -> dict[str, int]:

@@ -11,7 +11,11 @@ from django.utils import timezone
 from tongxin.core.scoping import path_q, scope_paths
 from tongxin.members.models import MEMBER_KEEPERS, Category, FloatingRecord, Member, Status
 from tongxin.members.rules import transfers as rules
-from tongxin.orgs.selectors import MAX_PAGE_SIZE, PAGE_SIZE, decode_cursor, encode_cursor
+from tongxin.orgs.selectors import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    page_by_id,
+)
 
 TABS = ("away", "hosted")
 LOOKUPS = {"away": "member__org__path", "hosted": "host_org__path"}
@@ -47,12 +51,7 @@ def floating_list(
     )
     if not include_returned:
         qs = qs.filter(returned_on__isnull=True)
-    last = decode_cursor(after)
-    if last and last.isdigit():
-        qs = qs.filter(id__lt=int(last))
-    items = list(qs[: limit + 1])
-    next_cursor = encode_cursor(str(items[limit - 1].id)) if len(items) > limit else None
-    items = items[:limit]
+    items, next_cursor = page_by_id(qs, after, limit, descending=True)
     for record in items:
         record.advisory = advisory_for(record, today=today)
     return items, next_cursor

@@ -5,7 +5,11 @@ from django.shortcuts import get_object_or_404
 
 from tongxin.core.scoping import path_q
 from tongxin.members.models import MEMBER_KEEPERS, LapseFlag, Member
-from tongxin.orgs.selectors import MAX_PAGE_SIZE, PAGE_SIZE, decode_cursor, encode_cursor
+from tongxin.orgs.selectors import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    page_by_id,
+)
 
 # Up to this many members in the chosen subtree the on-demand check runs in the request;
 # above it, the check is queued for the worker.
@@ -33,12 +37,7 @@ def flag_list(
         qs = qs.filter(kind=kind)
     if state:
         qs = qs.filter(state=state)
-    last = decode_cursor(after)
-    if last and last.isdigit():
-        qs = qs.filter(id__lt=int(last))
-    items = list(qs[: limit + 1])
-    next_cursor = encode_cursor(str(items[limit - 1].id)) if len(items) > limit else None
-    return items[:limit], next_cursor
+    return page_by_id(qs, after, limit, descending=True)
 
 
 def open_counts(user) -> dict[str, int]:

@@ -28,7 +28,7 @@ from tongxin.members.models import (
 )
 from tongxin.members.rules.dues import add_months, month_start
 from tongxin.orgs.models import Org
-from tongxin.orgs.selectors import decode_cursor, encode_cursor
+from tongxin.orgs.selectors import page_by_id
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -128,12 +128,8 @@ def member_list(user, filters: MemberFilters, *, after: str | None = None, limit
         .defer("address", "search_key")
         .order_by("id")
     )
-    last = decode_cursor(after)
-    if last and last.isdigit():
-        qs = qs.filter(id__gt=int(last))
-    items = list(qs[: limit + 1])
-    next_cursor = encode_cursor(str(items[limit - 1].id)) if len(items) > limit else None
-    return [with_masks(m) for m in items[:limit]], next_cursor
+    items, next_cursor = page_by_id(qs, after, limit)
+    return [with_masks(m) for m in items], next_cursor
 
 
 def member_detail(user, pk) -> Member:
@@ -247,12 +243,8 @@ def correction_queue(
     qs = correction_queryset(user).order_by("id")
     if state in CorrectionRequest.State.values:
         qs = qs.filter(state=state)
-    last = decode_cursor(after)
-    if last and last.isdigit():
-        qs = qs.filter(id__gt=int(last))
-    items = list(qs[: limit + 1])
-    next_cursor = encode_cursor(str(items[limit - 1].id)) if len(items) > limit else None
-    return [with_field_label(r) for r in items[:limit]], next_cursor
+    items, next_cursor = page_by_id(qs, after, limit)
+    return [with_field_label(r) for r in items], next_cursor
 
 
 def correction_detail(user, pk) -> CorrectionRequest:

@@ -8,7 +8,11 @@ from django.shortcuts import get_object_or_404
 from tongxin.core.scoping import path_q, scope_paths
 from tongxin.members.models import MEMBER_KEEPERS, Member, Transfer
 from tongxin.members.rules import transfers as rules
-from tongxin.orgs.selectors import MAX_PAGE_SIZE, PAGE_SIZE, decode_cursor, encode_cursor
+from tongxin.orgs.selectors import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    page_by_id,
+)
 
 DIRECTIONS = ("outgoing", "incoming")
 
@@ -51,12 +55,7 @@ def transfer_list(
         qs = qs.filter(state=state)
     elif state == "open":
         qs = qs.filter(state__in=rules.OPEN)
-    last = decode_cursor(after)
-    if last and last.isdigit():
-        qs = qs.filter(id__lt=int(last))
-    items = list(qs[: limit + 1])
-    next_cursor = encode_cursor(str(items[limit - 1].id)) if len(items) > limit else None
-    return items[:limit], next_cursor
+    return page_by_id(qs, after, limit, descending=True)
 
 
 def transfer_detail(user, pk) -> Transfer:
