@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "tongxin.accounts",
     "tongxin.orgs",
     "tongxin.members",
+    "tongxin.development",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,8 @@ TONGXIN = {
     "MEMBER_IMPORT_MAX_ROWS": env_int("TONGXIN_MEMBER_IMPORT_MAX_ROWS", 200000),
     "MEMBER_IMPORT_MAX_BYTES": env_int("TONGXIN_MEMBER_IMPORT_MAX_BYTES", 60 * 1024 * 1024),
     "ELDERLY_AGE": env_int("TONGXIN_ELDERLY_AGE", 80),
+    # Admission (DOMAIN.md §6): days before a deadline that it shows on the to-do list.
+    "ADMISSION_REMINDER_DAYS": env_int("TONGXIN_ADMISSION_REMINDER_DAYS", 14),
 }
 
 LOGGING = {

@@ -114,8 +114,21 @@ LAST_STEP = 25
 ACTIVIST_METHODS = frozenset({"member_recommendation", "mass_organisation_recommendation"})
 # Bodies that cannot approve admissions or conversions (DOMAIN §6 rule 9).
 NON_APPROVING_BODIES = frozenset(
-    {"general_branch", "temporary_organisation", "community_committee"}
+    {"general_branch", "temporary_organisation", "community_committee", "branch"}
 )
+# The org types (orgs.OrgType values) as approving bodies: a branch never approves itself.
+APPROVER_TYPE_OF_ORG = {
+    "district": "district_committee",
+    "street": "street_committee",
+    "committee": "primary_committee",
+    "community": "community_committee",
+    "general_branch": "general_branch",
+    "branch": "branch",
+    "joint_branch": "branch",
+    "party_group": "branch",
+}
+# Steps the higher committee performs (a branch secretary cannot record them).
+HIGHER_COMMITTEE_STEPS = frozenset({4, 8, 13, 16, 17, 18, 24})
 
 
 # --- dates -------------------------------------------------------------------------
@@ -627,3 +640,40 @@ def overdue_items(file: File, today: date) -> list[OverdueItem]:
             )
         )
     return items
+
+
+# --- what is next, and by when -------------------------------------------------------
+@dataclass(frozen=True)
+class Deadline:
+    """The next step's date window: ``due`` (by then at the latest) and/or ``not_before``."""
+
+    step: int
+    due: date | None = None
+    not_before: date | None = None
+
+
+def next_deadline(file: File) -> Deadline | None:
+    """The window of the file's next step, from the rules above (None: nothing left)."""
+    step = file.next_step
+    if step is None:
+        return None
+    if step == 2 and file.application_on is not None:
+        return Deadline(step, due=add_months(file.application_on, 1))
+    if 4 <= step <= 7 and file.activist_on is not None:
+        review = add_months(max([file.activist_on, *file.activist_reviews]), 6)
+        earliest = one_year_after(file.activist_on)
+        if step == 7:
+            return Deadline(step, due=review if review < earliest else None, not_before=earliest)
+        return Deadline(step, due=review)
+    meeting = file.admission_meeting_on
+    if 16 <= step <= 17 and meeting is not None:
+        return Deadline(step, due=add_months(meeting, 3))
+    if 18 <= step <= 23 and file.probation_end is not None:
+        if step == 23:  # conversion is decided when probation has ended, on time
+            return Deadline(step, due=file.probation_end, not_before=file.probation_end)
+        if step == 22:  # the member applies in writing when probation ends
+            return Deadline(step, due=file.probation_end)
+        return Deadline(step)
+    if step == 24 and file.done(23) is not None:
+        return Deadline(step, due=add_months(file.done(23), 3))
+    return Deadline(step)

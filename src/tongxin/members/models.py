@@ -145,6 +145,13 @@ class Member(BaseModel):
     # flags (DOMAIN.md §4.1)
     lost_contact_since = models.DateField(_("lost contact since"), null=True, blank=True)
     is_abroad = models.BooleanField(_("abroad"), default=False)
+    # 留党察看 (党章 第四十条): no right to vote, elect, stand or introduce until restored
+    party_probation_from = models.DateField(
+        _("on probation within the party from"), null=True, blank=True
+    )
+    party_probation_until = models.DateField(
+        _("on probation within the party until"), null=True, blank=True
+    )
     # dues (DOMAIN.md §5)
     dues_category = models.CharField(
         _("dues category"), max_length=16, choices=DuesCategory, default=DuesCategory.SALARIED
@@ -201,6 +208,8 @@ class StatusChange(models.Model):
         REGISTERED = "registered", _("Entered in the registry")
         ABROAD = "abroad", _("Went abroad")
         BACK_FROM_ABROAD = "back_from_abroad", _("Back from abroad")
+        PARTY_PROBATION = "party_probation", _("Placed on probation within the party")
+        PARTY_PROBATION_ENDED = "party_probation_ended", _("Rights restored after probation")
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="history")
     kind = models.CharField(_("kind"), max_length=24, choices=Kind)
