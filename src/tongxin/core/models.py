@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tongxin.core.crypto import EncryptedTextField
+
 
 class BaseModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -218,3 +220,44 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class OutboundMessage(models.Model):
+    """A text message (SMS) to a resident or staff member, as recorded by the outbound
+    channel's database backend (core.outbound): what would be sent, to whom, about what.
+
+    The number is encrypted at rest (DOMAIN.md §9.4); `to_masked` (138****5678) is what
+    pages show. `related` names the object the message is about, e.g. "demands.demand:42".
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    to = EncryptedTextField(_("mobile number"))
+    to_masked = models.CharField(_("mobile number (masked)"), max_length=20)
+    body = models.TextField(_("text"))
+    segments = models.PositiveSmallIntegerField(_("segments"), default=1)
+    kind = models.CharField(_("kind"), max_length=40, blank=True, db_index=True)
+    related = models.CharField(_("about"), max_length=100, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
+    backend = models.CharField(_("backend"), max_length=200, blank=True)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["related"], name="outbound_related")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "sent", "failed"]),
+                name="outbound_status",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.to_masked} {self.kind} {self.status}"
