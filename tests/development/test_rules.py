@@ -553,3 +553,71 @@ def test_every_message_renders(language):
         assert all(v.text and v.article for v in found)
         assert all(i.text for i in overdue_items(file_upto(16), TODAY))
         assert str(vote_result(12, 7, 7, 0, 0))
+
+
+# --- standing() (helper H1) ---------------------------------------------------------------
+from tongxin.development.rules import Standing, standing  # noqa: E402
+
+
+def _file(steps: dict[int, date], **kw) -> File:
+    return File(birth_date=D(1990, 1, 1), steps={n: StepRecord(d) for n, d in steps.items()}, **kw)
+
+
+def test_standing_of_an_empty_file():
+    assert standing(File(), D(2024, 1, 1)) == Standing(0, 1, None, False, None)
+
+
+@pytest.mark.parametrize(
+    "today, overdue, since",
+    [
+        (D(2024, 2, 9), False, None),  # the day before the talk is due
+        (D(2024, 2, 10), False, None),  # the due day itself (一个月内 includes it)
+        (D(2024, 2, 11), True, D(2024, 2, 11)),  # the day after
+    ],
+)
+def test_standing_talk_due_boundaries(today, overdue, since):
+    now = standing(_file({1: D(2024, 1, 10)}), today)
+    assert now == Standing(1, 1, D(2024, 2, 10), overdue, since)
+
+
+def test_standing_a_late_talk_is_history_not_overdue():
+    now = standing(_file({1: D(2024, 1, 10), 2: D(2024, 3, 1)}), D(2024, 3, 2))
+    assert (now.last_step, now.overdue, now.overdue_since) == (2, False, None)
+    assert now.phase == 1
+
+
+def test_standing_phase_is_that_of_the_last_step_done():
+    steps = {n: D(2020, 1, 1) + timedelta(days=n) for n in range(1, 8)}
+    now = standing(_file(steps), D(2020, 2, 1))
+    assert (now.last_step, now.phase) == (7, 3)
+    steps = {n: D(2020, 1, 1) + timedelta(days=n) for n in range(1, 20)}
+    assert standing(_file(steps), D(2020, 2, 1)).phase == 5
+
+
+def test_standing_approval_overdue_since_the_day_after_three_months():
+    steps = {n: D(2023, 1, 1) + timedelta(days=n) for n in range(1, 16)}
+    meeting = steps[15]
+    due = add_months(meeting, 3)
+    assert standing(_file(steps), due) == Standing(15, 4, due, False, None)
+    assert standing(_file(steps), due + DAY) == Standing(15, 4, due, True, due + DAY)
+
+
+def test_standing_earliest_open_item_gives_overdue_since():
+    # talk never held and the activist review overdue: the talk is the earlier item
+    file = _file({1: D(2024, 1, 10)})
+    assert standing(file, D(2025, 1, 1)).overdue_since == D(2024, 2, 11)
+
+
+def test_standing_conversion_due_after_extension():
+    steps = {n: D(2023, 1, 1) + timedelta(days=n) for n in range(1, 23)}
+    end = one_year_after(steps[15])
+    extended = add_months(end, 6)
+    file = _file(steps, probation_extended_to=extended)
+    now = standing(file, extended)
+    assert (now.next_due, now.overdue) == (extended, False)
+    assert standing(file, extended + DAY).overdue_since == extended + DAY
+
+
+def test_standing_finished_file_has_nothing_due():
+    steps = {n: D(2020, 1, 1) + timedelta(days=n) for n in range(1, 26)}
+    assert standing(_file(steps), D(2030, 1, 1)) == Standing(25, 5, None, False, None)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -126,6 +126,11 @@ APPROVER_TYPE_OF_ORG = {
     "branch": "branch",
     "joint_branch": "branch",
     "party_group": "branch",
+    # the org types as orgs.rules spells them (added with the services; the short keys
+    # above are kept for existing callers)
+    "district_committee": "district_committee",
+    "street_committee": "street_committee",
+    "community_committee": "community_committee",
 }
 # Steps the higher committee performs (a branch secretary cannot record them).
 HIGHER_COMMITTEE_STEPS = frozenset({4, 8, 13, 16, 17, 18, 24})
@@ -677,3 +682,40 @@ def next_deadline(file: File) -> Deadline | None:
     if step == 24 and file.done(23) is not None:
         return Deadline(step, due=add_months(file.done(23), 3))
     return Deadline(step)
+
+
+# --- where the file stands --------------------------------------------------------------
+@dataclass(frozen=True)
+class Standing:
+    """Where a file stands on ``today`` (what services.refresh_file stores on Applicant).
+
+    * ``last_step``: the highest step done (0: none).
+    * ``phase``: the phase of the last step done (1 before any step).
+    * ``next_due``: the next step's due date from :func:`next_deadline` (None: no limit).
+    * ``overdue``: a deadline has passed with its step still not done (a step done late is
+      history, not overdue).
+    * ``overdue_since``: the first day overdue — the day after the earliest open due date.
+    """
+
+    last_step: int
+    phase: int
+    next_due: date | None
+    overdue: bool
+    overdue_since: date | None
+
+
+def standing(file: File, today: date) -> Standing:
+    """The file's standing on ``today``, built on :func:`next_deadline` and
+    :func:`overdue_items` (only items still open count as overdue)."""
+    last = file.last_step
+    phase = STEP_BY_NUMBER[last].phase if last else 1
+    deadline = next_deadline(file)
+    open_items = [i for i in overdue_items(file, today) if i.done_on is None]
+    since = min(i.due for i in open_items) + timedelta(days=1) if open_items else None
+    return Standing(
+        last_step=last,
+        phase=phase,
+        next_due=deadline.due if deadline else None,
+        overdue=bool(open_items),
+        overdue_since=since,
+    )

@@ -2,7 +2,8 @@
 
 `daily_member_checks` is what cron enqueues each morning (see `tongxin run_daily_checks`):
 lapse and lost-contact detection for the whole district, expiry of transfer letters past
-their validity (DOMAIN.md §4.2–4.4), and background jobs a dead worker left "running".
+their validity (DOMAIN.md §4.2–4.4), background jobs a dead worker left "running", and
+the admission files' deadlines (development.tasks, DOMAIN.md §6).
 `lapse_check` is the on-demand check of one subtree, queued from the lapse page.
 """
 
@@ -20,6 +21,9 @@ def run_daily_member_checks(today=None) -> dict:
     result: dict = {"lapse": lapse.run_detection(today=today)}
     result["expired_letters"] = transfers.expire_letters(today=today)
     result["stale_jobs_failed"] = jobs.fail_stale()
+    from tongxin.development.tasks import run_daily_admission_checks
+
+    result["admissions"] = run_daily_admission_checks(today=today)
     return result
 
 

@@ -11,6 +11,7 @@ from tongxin.development.services.files import (  # noqa: F401
     StepRefused,
     add_document,
     close_file,
+    file_of,
     local_rules,
     open_file,
     record_review,

@@ -4,12 +4,13 @@ Pure functions over plain values; the registry service and the Excel import both
 so a row is refused for the same reasons whichever way it arrives.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.core.codes import id_number_error
 
+_ONE_DAY = timedelta(days=1)
 ADULT_AGE = 18  # 党章 第一条: 年满十八岁
 PROBATION_YEARS = 1  # 党章 第七条: 预备期为一年
 MAX_PROBATION_YEARS = 2  # one extension of at most one year (党章 第七条)
@@ -185,4 +186,48 @@ def extension_error(*, admitted_on: date, on: date, already_extended: bool) -> s
         return str(_("an extension is decided before the one-year probation ends"))
     if on < admitted_on:
         return str(_("cannot be before the admission date"))
+    return None
+
+
+# ---------------------------------------------------------------- 留党察看 (党章 第四十条)
+
+MAX_PARTY_PROBATION_YEARS = 2  # 留党察看最长不超过两年
+
+
+def under_party_probation(
+    party_probation_from: date | None, party_probation_until: date | None, on: date
+) -> bool:
+    """Under 留党察看 on `on` (both ends included; no end recorded: still under it). A member
+    under it has no right to vote, elect or be elected, nor to introduce an applicant."""
+    if party_probation_from is None or on < party_probation_from:
+        return False
+    return party_probation_until is None or on <= party_probation_until
+
+
+def party_probation_error(
+    *, current_from: date | None, current_until: date | None, on: date, until: date | None
+) -> tuple[str, str] | None:
+    """(field, message) when placing a member on 留党察看 from `on` until `until` breaks a
+    rule: the end must be a date after the start, at most two years later, and the member
+    must not already be under it (党章 第四十条)."""
+    if until is None:
+        return "to_value", str(_("enter the date the probation within the party ends"))
+    if until <= on:
+        return "to_value", str(_("the probation within the party ends after it starts"))
+    if until > add_years(on, MAX_PARTY_PROBATION_YEARS):
+        return "to_value", str(_("probation within the party lasts at most two years"))
+    if under_party_probation(current_from, current_until, on):
+        return "kind", str(_("the member is already on probation within the party"))
+    return None
+
+
+def party_probation_end_error(
+    *, current_from: date | None, current_until: date | None, on: date
+) -> tuple[str, str] | None:
+    """(field, message) when restoring the rights on `on` is not possible: the member is
+    not under 留党察看 then, or `on` is not after its start."""
+    if current_from is None or (current_until is not None and current_until < on - _ONE_DAY):
+        return "kind", str(_("the member is not on probation within the party"))
+    if on <= current_from:
+        return "effective_on", str(_("rights are restored after the probation has started"))
     return None

@@ -83,14 +83,20 @@ def voters_of(org, on_date: date):
     full members in good standing of that branch, full on or before the date.
 
     Probationary members and members whose standing is not normal are excluded. Members under
-    留党察看 (probation within the party) are also excluded by the rule; the marker for it
-    arrives with the discipline work and will be filtered here then. Floating members hosted
-    by `org` never count: they are members of their home branch, not of the host (§4.5).
+    留党察看 (probation within the party) on that date — party_probation_from <= date <=
+    party_probation_until, or no end recorded — are excluded too (党章 第四十条: no right to
+    vote while it lasts). Floating members hosted by `org` never count: they are members of
+    their home branch, not of the host (§4.5).
     """
     return (
         Member.objects.filter(
             org=org, category=Category.FULL, status=Status.NORMAL, admitted_on__lte=on_date
         )
         .filter(Q(full_on__isnull=True) | Q(full_on__lte=on_date))
+        .filter(
+            Q(party_probation_from__isnull=True)
+            | Q(party_probation_from__gt=on_date)
+            | Q(party_probation_until__lt=on_date)
+        )
         .order_by("id")
     )

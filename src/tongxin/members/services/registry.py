@@ -5,7 +5,7 @@ DOMAIN.md §4 (members), §9 (personal data). Other areas call this interface:
 `decide_correction`, `refresh_org_counts`.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -76,6 +76,8 @@ AUDIT_FIELDS = (
     "status",
     "lost_contact_since",
     "is_abroad",
+    "party_probation_from",
+    "party_probation_until",
 )
 # What a member may ask to have corrected on their own record (PIPL art. 46).
 CORRECTABLE_FIELDS = (
@@ -206,8 +208,20 @@ def _set_dues_base(member: Member, *, from_month: date, note: str = "") -> None:
 
 
 @transaction.atomic
-def create_member(*, actor, today: date | None = None, **fields) -> Member:
-    """Enter a member in the registry of a branch the actor keeps (DOMAIN.md §4)."""
+def create_member(
+    *,
+    actor,
+    today: date | None = None,
+    admitted: bool = False,
+    decision: str = "",
+    decided_by: str = "",
+    **fields,
+) -> Member:
+    """Enter a member in the registry of a branch the actor keeps (DOMAIN.md §4).
+
+    With `admitted=True` (the admission pipeline, development step 17) the history entry is
+    ADMITTED on the admission date, with the approving `decision` and `decided_by`, instead
+    of REGISTERED on `today`."""
     today = _today(today)
     _unknown(fields, CREATE_FIELDS)
     if not keeper_paths(actor):
@@ -220,14 +234,26 @@ def create_member(*, actor, today: date | None = None, **fields) -> Member:
     _validate(actor, member, today=today)
     _derive(member)
     member.save()
-    _history(
-        member,
-        actor=actor,
-        kind=StatusChange.Kind.REGISTERED,
-        effective_on=today,
-        to_value=member.org.code,
-        note=member.org.name,
-    )
+    if admitted:
+        _history(
+            member,
+            actor=actor,
+            kind=StatusChange.Kind.ADMITTED,
+            effective_on=member.admitted_on,
+            to_value=member.category,
+            decision=decision.strip()[:200],
+            decided_by=decided_by.strip()[:100],
+            note=member.org.name,
+        )
+    else:
+        _history(
+            member,
+            actor=actor,
+            kind=StatusChange.Kind.REGISTERED,
+            effective_on=today,
+            to_value=member.org.code,
+            note=member.org.name,
+        )
     _set_dues_base(member, from_month=month_start(member.admitted_on or today))
     audit.record(
         actor=actor,
@@ -320,6 +346,8 @@ STATUS_KINDS = (
     StatusChange.Kind.BACK_FROM_ABROAD,
     StatusChange.Kind.TRANSFERRED_OUT,
     StatusChange.Kind.TRANSFERRED_IN,
+    StatusChange.Kind.PARTY_PROBATION,
+    StatusChange.Kind.PARTY_PROBATION_ENDED,
 )
 
 
@@ -371,6 +399,23 @@ def _status_errors(member: Member, kind: str, to_value: str, on: date, decision:
         else:
             problem = None if on >= member.admitted_on else _("cannot be before admission")
         return ("effective_on", problem) if problem else None
+    if kind in (K.PARTY_PROBATION, K.PARTY_PROBATION_ENDED):
+        if not decision.strip():
+            return "decision", _("record the decision (body, date, document)")
+        if kind == K.PARTY_PROBATION:
+            problem = rules.party_probation_error(
+                current_from=member.party_probation_from,
+                current_until=member.party_probation_until,
+                on=on,
+                until=_as_date(to_value),
+            )
+        else:
+            problem = rules.party_probation_end_error(
+                current_from=member.party_probation_from,
+                current_until=member.party_probation_until,
+                on=on,
+            )
+        return problem if problem else None
     if kind == K.LOST_CONTACT and member.lost_contact_since is not None:
         return "kind", _("the member is already marked as lost contact")
     if kind == K.CONTACT_RESTORED:
@@ -431,6 +476,17 @@ def change_status(
     elif kind == K.PROBATION_CANCELLED:
         from_value, to_value = member.status, Status.REMOVED
         member.status = Status.REMOVED
+    elif kind == K.PARTY_PROBATION:
+        until = _as_date(to_value)
+        member.party_probation_from, member.party_probation_until = effective_on, until
+        to_value = until.isoformat()
+    elif kind == K.PARTY_PROBATION_ENDED:
+        # rights restored on `effective_on`: under probation until the day before
+        from_value = (
+            member.party_probation_until.isoformat() if member.party_probation_until else ""
+        )
+        member.party_probation_until = effective_on - timedelta(days=1)
+        to_value = member.party_probation_until.isoformat()
     elif kind == K.LOST_CONTACT:
         member.lost_contact_since = effective_on
         to_value = effective_on.isoformat()
@@ -523,6 +579,10 @@ def request_correction(
         changes={field: [None, shown]},
     )
     return request
+
+
+def _as_date(value) -> date | None:
+    return value if isinstance(value, date) else _parse_date(str(value or ""))
 
 
 def _parse_date(text: str) -> date | None:

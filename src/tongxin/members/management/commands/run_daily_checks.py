@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tongxin.members import tasks
 
 HELP = """Run the daily member checks: lapse detection (six consecutive months of dues unpaid,
-lost contact for six months / two years) and expiry of transfer letters.
+lost contact for six months / two years), expiry of transfer letters, and the admission
+files' deadlines (overdue items told once to the branch and the approving committee).
 
 Without --enqueue the checks run now, in this process, and the counts are printed.
 With --enqueue they are queued for the background worker (`tongxin db_worker`).
