@@ -10,9 +10,11 @@ from datetime import date
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.member_factories import make_member
+from tests.member_factories import id_number, make_member
 from tongxin.accounts.services import issue_api_token
+from tongxin.core.crypto import digest
 from tongxin.core.models import AuditEntry, BackgroundJob
+from tongxin.development import models as development_models
 from tongxin.members import models as member_models
 from tongxin.orgs.models import Org, Unit
 
@@ -87,7 +89,46 @@ def state():
             )
         ],
         list(member_models.Member.objects.order_by("id").values_list("id", "updated_at")),
+        # every development table: row count and keys; the files' standing and last change
+        [
+            (m.__name__, m.objects.count(), sorted(m.objects.values_list("pk", flat=True)))
+            for m in (
+                development_models.Applicant,
+                development_models.StepRecord,
+                development_models.Document,
+                development_models.ActivistReview,
+                development_models.Vote,
+                development_models.FileEvent,
+                development_models.AdmissionSettings,
+            )
+        ],
+        list(
+            development_models.Applicant.objects.order_by("id").values_list(
+                "id", "state", "last_step", "updated_at"
+            )
+        ),
     )
+
+
+def make_applicant(org):
+    """An open file in `org` with step 1 done (written directly)."""
+    birth = date(1998, 3, 3)
+    number = id_number(birth, 77)
+    applicant = development_models.Applicant.objects.create(
+        name="林觉民",
+        gender="male",
+        birth_date=birth,
+        id_number=number,
+        id_digest=digest(number),
+        id_tail=number[-4:],
+        education="bachelor",
+        occupation="enterprise_staff",
+        org=org,
+        applied_on=date(2026, 1, 5),
+        last_step=1,
+    )
+    development_models.StepRecord.objects.create(applicant=applicant, step=1, on=date(2026, 1, 5))
+    return applicant
 
 
 @pytest.fixture
@@ -141,7 +182,11 @@ def foreign(district):
         start_month=date(2026, 1, 1),
         end_month=date(2026, 3, 1),
     )
+    applicant = make_applicant(district.branch_a1)
     return {
+        ("admissions", "file_id"): applicant.pk,
+        ("calendar", "year"): 2026,
+        ("calendar", "day"): "2026-10-01",
         ("members", "pk"): member.pk,
         ("members", "member_id"): member.pk,
         ("members", "field"): "phone",

@@ -71,9 +71,11 @@ def on_http_error(request, exc):
 
 
 from tongxin.accounts.api import router as auth_router  # noqa: E402
+from tongxin.development.api import router as development_router  # noqa: E402
 from tongxin.members.api import router as members_router  # noqa: E402
 from tongxin.orgs.api import router as orgs_router  # noqa: E402
 
 api.add_router("/auth", auth_router)
 api.add_router("/", orgs_router)
 api.add_router("/", members_router)
+api.add_router("/", development_router)

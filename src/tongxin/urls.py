@@ -11,8 +11,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("tongxin.accounts.urls")),
     path("", include("tongxin.core.urls")),
+    path("", include("tongxin.core.admin_urls")),
     path("", include("tongxin.orgs.urls")),
     path("", include("tongxin.members.urls")),
+    path("admissions/", include("tongxin.development.urls")),
 ]
 
 handler403 = "tongxin.core.handlers.forbidden"

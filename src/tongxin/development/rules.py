@@ -36,16 +36,16 @@ from django.utils.translation import gettext_lazy as _
 
 # --- citations ---------------------------------------------------------------------
 # Article numbers of 《中国共产党发展党员工作细则》(2014) below were checked against public
-# copies of the text (第五、七、八条: full text; 第十四、二十、二十一、三十二、三十三条: quoted
-# with their numbers by secondary pages). Numbers not checked are left out: DOMAIN.md is
-# cited instead — do not fill them in without checking the official text.
+# copies of the text (第五、七、八条: full text; 第九、十一、十三、十四、二十、二十一、三十二、
+# 三十三条: quoted with their numbers by secondary pages). Numbers not checked are left out:
+# DOMAIN.md is cited instead — do not fill them in without checking the official text.
 _XZ = "《中国共产党发展党员工作细则》"
 ART_AGE = _XZ + "第五条"
 ART_TALK = _XZ + "第七条"
 ART_ACTIVIST = _XZ + "第八条"
-ART_CONTACTS = "细则 / DOMAIN.md §6 rule 4"
-ART_REVIEW = "细则 / DOMAIN.md §6 rule 4"
-ART_ONE_YEAR = "细则 / DOMAIN.md §6 rule 5"
+ART_CONTACTS = _XZ + "第九条"
+ART_REVIEW = _XZ + "第十一条"
+ART_ONE_YEAR = _XZ + "第十三条"
 ART_INTRODUCERS = _XZ + "第十四条"
 ART_TRAINING = "细则 / DOMAIN.md §6 rule 7"
 ART_QUORUM = _XZ + "第二十条"
