@@ -22,12 +22,16 @@ demo: install
 	@echo "同心 Tongxin: http://$(HOST)/  (Ctrl-C stops the server)"
 	$(DEMO_ENV) $(BIN)/tongxin runserver $(HOST)
 
-# Debian's Chromium and CJK fonts for the browser journeys (installed when run as root).
+# Debian's Chromium and CJK fonts for the browser journeys and the printable PDFs (fonts-noto-cjk:
+# CFF outlines, fonts-wqy-zenhei: TrueType outlines, both embedded by core/pdf.py), and
+# poppler-utils to read the PDFs back in tests (installed when run as root).
+BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1 && [ -z "$$CHROMIUM_PATH" ]; then \
+	@if { ! command -v chromium >/dev/null 2>&1 && [ -z "$$CHROMIUM_PATH" ]; } \
+	    || [ ! -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || ! command -v pdftotext >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	  else echo "Chromium is missing: install Debian's 'chromium' and 'fonts-noto-cjk' (or set CHROMIUM_PATH)"; exit 1; fi; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	  else echo "Missing: install Debian's $(BROWSER_PACKAGES) (or set CHROMIUM_PATH for the browser)"; exit 1; fi; \
 	fi
 
 test: install browser-deps

@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.utils import timezone, translation
 
 from tongxin.core import calendar as cal
-from tongxin.core.calendar_context import calendar_warning
+from tongxin.core.context_processors import calendar_warning
 from tongxin.core.models import AuditEntry, CalendarDay, CalendarYear
 from tongxin.core.workdays import is_working_day
 
@@ -176,7 +176,7 @@ def test_warning_partial():
 
 def test_every_page_warns_an_admin_about_a_missing_year(client, district):
     """Needs base.html to include partials/calendar_warning.html and the context processor
-    tongxin.core.calendar_context.calendar_warning in settings (wired by the lead)."""
+    tongxin.core.context_processors.calendar_warning in settings (wired by the lead)."""
     load_years(THIS_YEAR)
     client.force_login(district.admin)
     assert 'id="calendar-warning"' in client.get("/").content.decode()

@@ -24,9 +24,9 @@ def bigger(district):
     [
         ("/", 12),
         ("/orgs/", 8),
-        ("/orgs/?q=djsq", 8),
-        ("/units/", 10),
-        ("/units/?coverage=none&flagged=on", 10),
+        ("/orgs/?q=djsq", 9),
+        ("/units/", 11),
+        ("/units/?coverage=none&flagged=on", 11),
         ("/coverage/", 8),
         ("/coverage/?by=community", 8),
         ("/coverage/?by=category", 8),
