@@ -50,7 +50,10 @@ def snapshot():
 
 
 def wipe():
+    from tongxin.development.models import Applicant
     from tongxin.members import models as m
+
+    Applicant.objects.all().delete()
 
     for model in (m.TransferEvent, m.Transfer, m.DuesRecord, m.VoluntaryPayment, m.LapseFlag):
         model.objects.all().delete()
