@@ -1,0 +1,1 @@
+"""HTML views of the admission pipeline (files, reports, printing)."""
