@@ -387,7 +387,12 @@ def test_documents_upload_with_type_and_size_limits(client, world, settings):
     assert client.post(url, {**base, "d-file": big}).status_code == 400
     assert Document.objects.filter(applicant=applicant).count() == 1
     body = client.get(f"/admissions/{applicant.pk}/").content.decode()
-    assert document.file.url in body
+    link = f"/admissions/{applicant.pk}/documents/{document.pk}/"
+    assert link in body and document.file.url not in body  # never a public media URL
+    download = client.get(link)
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
+    client.force_login(world.other_community)
+    assert client.get(link).status_code == 404
 
 
 def test_close_the_file(client, world):

@@ -239,6 +239,9 @@ class AdmissionSettings(models.Model):
         verbose_name = _("admission settings")
         verbose_name_plural = _("admission settings")
 
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
 
 class FileEvent(models.Model):
     """The file's timeline: every write of `services` adds one (step, review, document,

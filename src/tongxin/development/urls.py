@@ -1,9 +1,8 @@
 """Admission pages, mounted at /admissions/ (app "development")."""
 
-from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from tongxin.development.views import files, reports
+from tongxin.development.views import files, printing, reports
 
 app_name = "development"
 urlpatterns = [
@@ -20,5 +19,10 @@ urlpatterns = [
     path("<int:file_id>/documents/", files.file_document, name="document"),
     path("<int:file_id>/vote/", files.file_vote, name="vote"),
     path("<int:file_id>/close/", files.file_close, name="close"),
-    path("<int:file_id>/pdf/", login_required(files.file_pdf), name="file_pdf"),
+    path(
+        "<int:file_id>/documents/<int:document_id>/",
+        files.document_file,
+        name="document_file",
+    ),
+    path("<int:file_id>/pdf/", printing.file_pdf, name="file_pdf"),
 ]

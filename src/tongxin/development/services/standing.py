@@ -6,7 +6,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -73,12 +73,7 @@ def refresh_file(applicant: Applicant, *, today: date | None = None) -> Applican
 
 
 def file_link(applicant: Applicant) -> str:
-    for name in ("development:file", "development:detail", "development:applicant"):
-        try:
-            return reverse(name, args=[applicant.pk])
-        except NoReverseMatch:
-            continue
-    return ""
+    return reverse("development:detail", args=[applicant.pk])
 
 
 def notice_key(applicant: Applicant, item: rules.OverdueItem) -> str:

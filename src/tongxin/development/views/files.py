@@ -1,16 +1,16 @@
 """HTML views of applicant files (thin: parse, call the service or selector, render).
 
 Url names (a contract for other areas): development:list, open, detail, step, review,
-document, vote, close, file_pdf. A file outside the user's scope answers 404; pages only
-keepers open answer 403 to everybody else.
+document, document_file, vote, close, file_pdf. A file outside the user's scope answers
+404; pages only keepers open answer 403 to everybody else.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -343,8 +343,15 @@ def _meeting_date(text):
     return parsed or timezone.localdate()
 
 
-def file_pdf(request, file_id):
-    """development:file_pdf — the printable file lives in views/printing.py."""
-    from tongxin.development.views import printing
-
-    return printing.file_pdf(request, file_id)
+@login_required
+def document_file(request, file_id, document_id):
+    """development:document_file — a document's uploaded file, for those who keep the file
+    only (uploads live outside any public URL: MEDIA_ROOT is never served directly)."""
+    applicant = selectors.get_file(request.user, file_id)
+    document = get_object_or_404(applicant.documents.exclude(file=""), pk=document_id)
+    name = document.file.name.rsplit("/", 1)[-1]
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=name)

@@ -15,8 +15,8 @@ from tongxin.development import printing, selectors
 
 
 @login_required
-def file_pdf(request, pk):
-    applicant = selectors.get_file(request.user, pk)
+def file_pdf(request, file_id):
+    applicant = selectors.get_file(request.user, file_id)
     today = timezone.localdate()
     view = selectors.file_view(applicant, today=today)
     try:
