@@ -10,11 +10,14 @@ from datetime import date
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.grid.factories import make_grid, make_household, make_resident
 from tests.member_factories import id_number, make_member
 from tongxin.accounts.services import issue_api_token
 from tongxin.core.crypto import digest
 from tongxin.core.models import AuditEntry, BackgroundJob
+from tongxin.demands import models as demand_models
 from tongxin.development import models as development_models
+from tongxin.grid import models as grid_models
 from tongxin.members import models as member_models
 from tongxin.orgs.models import Org, Unit
 
@@ -32,6 +35,9 @@ PUBLIC_OR_SELF = {
     "api/v1/docs",
     "api/v1/docs/",
     "api/v1/",
+    # the resident portal (no account; its own tests: tests/demands/test_portal*.py)
+    *(f"portal/{r}" for r in ("", "submitted/", "track/", "track/<str:code>/")),
+    *(f"portal/track/<str:code>/{r}/" for r in ("rate", "reopen")),
 }
 
 
@@ -107,6 +113,39 @@ def state():
                 "id", "state", "last_step", "updated_at"
             )
         ),
+        # every grid table: row count and keys; the grids' and households' last change
+        [
+            (m.__name__, m.objects.count(), sorted(m.objects.values_list("pk", flat=True)))
+            for m in (
+                grid_models.Grid,
+                grid_models.Building,
+                grid_models.Household,
+                grid_models.Resident,
+                grid_models.CareNeed,
+                grid_models.Visit,
+            )
+        ],
+        list(grid_models.Grid.objects.order_by("id").values_list("id", "updated_at")),
+        list(grid_models.Household.objects.order_by("id").values_list("id", "updated_at")),
+        # every demands table: row count and keys; the demands' state, version and last change
+        [
+            (m.__name__, m.objects.count(), sorted(m.objects.values_list("pk", flat=True)))
+            for m in (
+                demand_models.Demand,
+                demand_models.DemandEvent,
+                demand_models.Photo,
+                demand_models.ExtensionRequest,
+                demand_models.Supervision,
+                demand_models.Escalation,
+                demand_models.Summons,
+                demand_models.Open311Client,
+            )
+        ],
+        list(
+            demand_models.Demand.objects.order_by("id").values_list(
+                "id", "state", "version", "updated_at"
+            )
+        ),
     )
 
 
@@ -129,6 +168,26 @@ def make_applicant(org):
     )
     development_models.StepRecord.objects.create(applicant=applicant, step=1, on=date(2026, 1, 5))
     return applicant
+
+
+def make_walk_demand(district):
+    """A demand of community A1 dispatched to a department (written directly)."""
+    category = demand_models.Category.objects.create(code="walk-env", name="环境卫生")
+    department = demand_models.Department.objects.create(
+        code="walk-cg", name="城管局", org=district.root
+    )
+    return demand_models.Demand.objects.create(
+        code="WALK0001",
+        channel="hotline",
+        category=category,
+        description="路灯不亮",
+        street=district.street_a,
+        community=district.comm_a1,
+        state="dispatched",
+        department=department,
+        phone="13800001234",
+        phone_tail="1234",
+    )
 
 
 @pytest.fixture
@@ -183,8 +242,30 @@ def foreign(district):
         end_month=date(2026, 3, 1),
     )
     applicant = make_applicant(district.branch_a1)
+    demand = make_walk_demand(district)
+    extension = demand_models.ExtensionRequest.objects.create(
+        demand=demand, limit_value=3, limit_unit="working_days", reason="需要协调"
+    )
+    photo = demand_models.Photo.objects.create(
+        demand=demand, image="demands/w.png", content_type="image/png", size=1
+    )
+    document = development_models.Document.objects.create(
+        applicant=applicant, kind="application", on=date(2026, 1, 5), file="development/a.pdf"
+    )
+    grid = make_grid(district.comm_a1)
+    household = make_household(grid)
+    resident = make_resident(household)
+    care_need = grid_models.CareNeed.objects.create(
+        household=household, group="low_income", since=date(2026, 1, 5)
+    )
     return {
+        ("grids", "grid_id"): grid.pk,
+        ("grids", "household_id"): household.pk,
+        ("grids", "resident_id"): resident.pk,
+        ("grids", "care_id"): care_need.pk,
+        ("grids", "field"): "phone",
         ("admissions", "file_id"): applicant.pk,
+        ("admissions", "document_id"): document.pk,
         ("calendar", "year"): 2026,
         ("calendar", "day"): "2026-10-01",
         ("members", "pk"): member.pk,
@@ -208,6 +289,16 @@ def foreign(district):
         ("exchange", "kind"): None,  # orgs|units: a kind, not an object; lists own scope
         ("orgs", "org_id"): district.branch_a1.pk,
         ("units", "unit_id"): district.unit_a1.pk,
+        ("demands", "demand_id"): demand.pk,
+        ("demands", "ext_id"): extension.pk,
+        ("demands", "pk"): demand.pk,  # staff pages (and the settings pages' own pks: 403)
+        ("demands", "action"): "accept",
+        ("demands", "photo_id"): photo.pk,
+        # Open311 GeoReport v2 is public by the spec (no scope to cross): its routes are
+        # tested in tests/demands/test_open311*.py (no personal data, errors, filters)
+        ("open311", "fmt"): None,
+        ("open311", "code"): None,
+        ("open311", "request_id"): None,
     }
 
 

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "tongxin.orgs",
     "tongxin.members",
     "tongxin.development",
+    "tongxin.demands",
+    "leaflet",  # django-leaflet: Leaflet served from static for the grid map
+    "tongxin.grid",
 ]
 
 MIDDLEWARE = [
@@ -102,10 +105,17 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "tongxin.accounts.context_processors.navigation",
+                "tongxin.core.context_processors.notifications",
+                "tongxin.core.context_processors.calendar_warning",
             ],
         },
     },
 ]
+
+# Uploads (admission documents, demand photos): kept under data/, never served as static
+# files — each app streams them through a view that checks the user's scope.
+MEDIA_ROOT = Path(os.environ.get("TONGXIN_MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = "/media/"
 
 _SQLITE_URL = f"sqlite:///{DATA_DIR / 'tongxin.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _SQLITE_URL)}
@@ -156,6 +166,17 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Cache (core.ratelimit counters): Redis shared by every process when TONGXIN_REDIS_URL or
+# REDIS_URL is set ("redis://host:6379/0"); otherwise per-process local memory.
+_REDIS_URL = os.environ.get("TONGXIN_REDIS_URL") or os.environ.get("REDIS_URL") or ""
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_URL}
+        if _REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tongxin"}
+    )
+}
+
 # Sessions: idle timeout is enforced by IdleTimeoutMiddleware; cookies are hardened.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -202,6 +223,41 @@ TONGXIN = {
     "ELDERLY_AGE": env_int("TONGXIN_ELDERLY_AGE", 80),
     # Admission (DOMAIN.md §6): days before a deadline that it shows on the to-do list.
     "ADMISSION_REMINDER_DAYS": env_int("TONGXIN_ADMISSION_REMINDER_DAYS", 14),
+    # Printable documents (core/pdf.py): a font file with Chinese characters to embed
+    # ("path" or "path#face"); empty: Debian's fonts-noto-cjk or fonts-wqy-zenhei.
+    "PDF_FONT": os.environ.get("TONGXIN_PDF_FONT", ""),
+    # Outbound text messages (core.outbound): the gateway backend, by dotted path.
+    "SMS_BACKEND": os.environ.get("TONGXIN_SMS_BACKEND", "tongxin.core.outbound.DatabaseBackend"),
+    # Grid map (grid/views): base-tile URL template ("…/{z}/{x}/{y}.png", e.g. 天地图); empty:
+    # no tiles, the grid boundaries draw on a blank background (offline intranets).
+    "MAP_TILE_URL": os.environ.get("TONGXIN_MAP_TILE_URL", ""),
+    # Demands (DOMAIN.md §8.4): time limits, office hours for working-hour clocks, uploads.
+    "DEMAND_ACCEPT_WORKING_HOURS": env_int("TONGXIN_DEMAND_ACCEPT_WORKING_HOURS", 1),
+    "DEMAND_URGENT_HOURS": env_int("TONGXIN_DEMAND_URGENT_HOURS", 2),
+    "DEMAND_GENERAL_DAYS": env_int("TONGXIN_DEMAND_GENERAL_DAYS", 5),
+    "DEMAND_CONSULTATION_DAYS": env_int("TONGXIN_DEMAND_CONSULTATION_DAYS", 3),
+    "DEMAND_VISIT_DAYS": env_int("TONGXIN_DEMAND_VISIT_DAYS", 1),
+    "WORK_SCHEDULE": os.environ.get("TONGXIN_WORK_SCHEDULE", "08:30-12:00,14:00-17:30"),
+    "DEMAND_PHOTO_MAX_COUNT": env_int("TONGXIN_DEMAND_PHOTO_MAX_COUNT", 5),
+    "DEMAND_PHOTO_MAX_BYTES": env_int("TONGXIN_DEMAND_PHOTO_MAX_BYTES", 5 * 1024 * 1024),
+    "DEMAND_OVERDUE_CHECK_SECONDS": env_int("TONGXIN_DEMAND_OVERDUE_CHECK_SECONDS", 300),
+    # how long the measures page keeps its grouped counts (seconds; 0: always fresh)
+    "DEMAND_MEASURES_CACHE_SECONDS": env_int(
+        "TONGXIN_DEMAND_MEASURES_CACHE_SECONDS", 0 if TESTING else 300
+    ),
+    # Resident portal (demands/views/portal.py): rate limits per client address ("N/h",
+    # "N/10m", "N/30s") on submissions and on tracking attempts.
+    "PORTAL_SUBMIT_RATE": os.environ.get("TONGXIN_PORTAL_SUBMIT_RATE", "10/h"),
+    "PORTAL_TRACK_RATE": os.environ.get("TONGXIN_PORTAL_TRACK_RATE", "30/10m"),
+    # Open311 GeoReport v2 (/open311/v2/): POST rate per client address and per api_key, the
+    # most requests one GET returns, the contact and key-service lines of `discovery`, and
+    # whether GET shows residents' descriptions (off: the category stands in for them).
+    "OPEN311_POST_RATE": os.environ.get("TONGXIN_OPEN311_POST_RATE", "60/10m"),
+    "OPEN311_KEY_RATE": os.environ.get("TONGXIN_OPEN311_KEY_RATE", "600/h"),
+    "OPEN311_MAX_REQUESTS": env_int("TONGXIN_OPEN311_MAX_REQUESTS", 1000),
+    "OPEN311_CONTACT": os.environ.get("TONGXIN_OPEN311_CONTACT", ""),
+    "OPEN311_KEY_SERVICE": os.environ.get("TONGXIN_OPEN311_KEY_SERVICE", ""),
+    "OPEN311_PUBLIC_DESCRIPTIONS": env_bool("TONGXIN_OPEN311_PUBLIC_DESCRIPTIONS", False),
 }
 
 LOGGING = {

@@ -15,6 +15,12 @@ urlpatterns = [
     path("", include("tongxin.orgs.urls")),
     path("", include("tongxin.members.urls")),
     path("admissions/", include("tongxin.development.urls")),
+    path("grids/", include("tongxin.grid.urls")),
+    path("demands/measures/", include("tongxin.demands.urls_measures")),
+    path("demands/settings/open311/", include("tongxin.demands.open311.admin_urls")),
+    path("demands/", include("tongxin.demands.urls")),
+    path("portal/", include("tongxin.demands.urls_portal")),
+    path("open311/v2/", include("tongxin.demands.open311.urls")),
 ]
 
 handler403 = "tongxin.core.handlers.forbidden"

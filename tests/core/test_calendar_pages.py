@@ -18,6 +18,13 @@ from tongxin.core.workdays import is_working_day
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english_pages(client):
+    """The assertions read the English msgids: ask for English pages (LocaleMiddleware)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 D = date.fromisoformat
 THIS_YEAR = timezone.localdate().year
 NEXT_YEAR = THIS_YEAR + 1

@@ -50,10 +50,15 @@ def snapshot():
 
 
 def wipe():
+    from tongxin.demands.seed import wipe as wipe_demands
     from tongxin.development.models import Applicant
+    from tongxin.grid import models as g
     from tongxin.members import models as m
 
+    wipe_demands()  # demands hold the grids, orgs and handlers below
     Applicant.objects.all().delete()
+    for model in (g.Visit, g.CareNeed, g.Resident, g.Household, g.Building, g.Grid):
+        model.objects.all().delete()
 
     for model in (m.TransferEvent, m.Transfer, m.DuesRecord, m.VoluntaryPayment, m.LapseFlag):
         model.objects.all().delete()

@@ -62,8 +62,8 @@ def url(applicant) -> str:
     return f"/admissions/{applicant.pk}/pdf/"
 
 
-def titles() -> list[str]:
-    with translation.override("zh-hans"):
+def titles(language: str = "zh-hans") -> list[str]:
+    with translation.override(language):
         return [printing._step_title(n) for n in range(1, 26)]
 
 
@@ -198,7 +198,7 @@ def test_an_open_file_shows_the_steps_not_yet_recorded(client, district):
     client.force_login(district.secretary)
     with translation.override("en"):
         text = pdf_text.text(client.get(url(applicant), HTTP_ACCEPT_LANGUAGE="en").content)
-    steps_at = positions_in_order(text, titles())
+    steps_at = positions_in_order(text, titles("en"))
     after_step_3 = text[steps_at[2] : steps_at[4]]
     assert "recommended by party members" in after_step_3 or "推荐" in after_step_3
     assert text.count("Not recorded.") + text.count("Next step: not yet recorded.") == 22

@@ -2,6 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.core.scoping import MANAGER_ROLES, roles_of
+from tongxin.grid.access import GRID_ROLES
 from tongxin.members.models import MEMBER_KEEPERS
 
 # (url name, label, roles that see it; None = everyone signed in)
@@ -22,8 +23,16 @@ NAV = [
     ("development:funnel", _("Admission funnel"), MEMBER_KEEPERS),
     ("development:report", _("Admissions by group"), MEMBER_KEEPERS),
     ("development:settings", _("Local admission rules"), frozenset({"district_admin"})),
+    ("grid:list", _("Grids"), GRID_ROLES),
+    ("grid:map", _("Grid map"), GRID_ROLES),
+    ("demands:list", _("Demands"), MANAGER_ROLES | {"grid_worker", "dept_handler"}),
+    ("demand_measures:page", _("Demand measures"), MANAGER_ROLES | {"grid_worker", "dept_handler"}),
+    ("demands:patrol", _("Patrol report"), frozenset({"grid_worker"})),
+    ("demands:categories", _("Demand settings"), frozenset({"district_admin"})),
     ("members:me", _("My party record"), frozenset({"party_member"})),
     ("core:audit", _("Audit log"), frozenset({"district_admin"})),
+    ("calendar:overview", _("Working-day calendar"), frozenset({"district_admin"})),
+    ("outbox:list", _("Outbox"), frozenset({"district_admin"})),
     ("accounts:account", _("My account"), None),
 ]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -140,3 +141,141 @@ def due_at(
     local_day = start.astimezone(tz).date()
     last_day = add_working_days(local_day, days, cal)
     return datetime.combine(last_day, work_end, tzinfo=tz)
+
+
+# --- working hours (DOMAIN.md §8.4: "accept within 1 working hour") ---------------------
+
+
+@dataclass(frozen=True)
+class WorkSchedule:
+    """The office hours of a working day: ordered, non-overlapping (start, end) periods in
+    local time `tz`. Default 08:30–12:00 and 14:00–17:30 Asia/Shanghai (the usual hours of
+    district and street offices; configurable as TONGXIN["WORK_SCHEDULE"] =
+    "08:30-12:00,14:00-17:30")."""
+
+    periods: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(14, 0), WORK_END))
+    tz: ZoneInfo = SHANGHAI
+
+    def __post_init__(self):
+        periods = tuple((a, b) for a, b in self.periods)
+        if not periods:
+            raise ValueError("a schedule needs at least one period")
+        for a, b in periods:
+            if not a < b:
+                raise ValueError(f"period {a}-{b} does not end after it starts")
+        for (_a1, b1), (a2, _b2) in pairwise(periods):
+            if not b1 <= a2:
+                raise ValueError("periods must be ordered and must not overlap")
+        object.__setattr__(self, "periods", periods)
+
+    @property
+    def minutes_per_day(self) -> int:
+        return sum(_minutes(b) - _minutes(a) for a, b in self.periods)
+
+    @classmethod
+    def parse(cls, text: str, tz: ZoneInfo = SHANGHAI) -> WorkSchedule:
+        """ "08:30-12:00,14:00-17:30" → a schedule; ValueError when malformed."""
+        periods = []
+        for part in str(text).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            a, sep, b = part.partition("-")
+            if not sep:
+                raise ValueError(f"period {part!r} is not HH:MM-HH:MM")
+            periods.append((time.fromisoformat(a.strip()), time.fromisoformat(b.strip())))
+        return cls(periods=tuple(periods), tz=tz)
+
+
+DEFAULT_SCHEDULE = WorkSchedule()
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _aware(moment: datetime, name: str = "start") -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime")
+
+
+def _day_periods(d: date, schedule: WorkSchedule) -> list[tuple[datetime, datetime]]:
+    return [
+        (datetime.combine(d, a, tzinfo=schedule.tz), datetime.combine(d, b, tzinfo=schedule.tz))
+        for a, b in schedule.periods
+    ]
+
+
+def add_working_hours(
+    start: datetime,
+    hours: float,
+    cal: Calendar,
+    schedule: WorkSchedule = DEFAULT_SCHEDULE,
+) -> datetime:
+    """The moment `hours` working hours after `start` (aware), counting only the periods of
+    `schedule` on working days of `cal` (holidays skipped, adjusted workdays counted, a year
+    not loaded counts Monday to Friday). Counting starts at `start` when it falls inside a
+    period, else at the next period's start; a limit that runs out exactly at the end of a
+    period ends there (17:30, not 08:30 the next working day). `hours == 0` gives the first
+    working moment at or after `start`. Result in the schedule's time zone, to the minute
+    (fractions of an hour are rounded to whole minutes)."""
+    _aware(start)
+    if hours < 0:
+        raise ValueError("hours must be zero or positive")
+    left = round(hours * 60)
+    local = start.astimezone(schedule.tz)
+    d = local.date()
+    first = True
+    for _guard in range(3700):  # ten years of days: the loop always ends long before
+        if is_working_day(d, cal):
+            for a, b in _day_periods(d, schedule):
+                begin = max(a, local) if first else a
+                if begin >= b:
+                    continue
+                span = int((b - begin).total_seconds() // 60)
+                if left == 0:
+                    return begin
+                if left <= span:
+                    return begin + timedelta(minutes=left)
+                left -= span
+        first = False
+        d += timedelta(days=1)
+    raise ValueError("no working time found within ten years")  # pragma: no cover
+
+
+def working_minutes_between(
+    a: datetime,
+    b: datetime,
+    cal: Calendar,
+    schedule: WorkSchedule = DEFAULT_SCHEDULE,
+) -> int:
+    """Whole working minutes in [a, b] (both aware): the overlap of the interval with the
+    schedule's periods on working days of `cal`. 0 when b ≤ a. The inverse of
+    `add_working_hours` for a start inside a period:
+    working_minutes_between(s, add_working_hours(s, h)) == round(h * 60)."""
+    _aware(a, "a")
+    _aware(b, "b")
+    if b <= a:
+        return 0
+    la, lb = a.astimezone(schedule.tz), b.astimezone(schedule.tz)
+    total = 0.0
+    d = la.date()
+    full_day = schedule.minutes_per_day
+    while d <= lb.date():
+        if is_working_day(d, cal):
+            if la.date() < d < lb.date():
+                total += full_day * 60
+            else:
+                for p, q in _day_periods(d, schedule):
+                    lo, hi = max(p, la), min(q, lb)
+                    if hi > lo:
+                        total += (hi - lo).total_seconds()
+        d += timedelta(days=1)
+    return int(total // 60)
+
+
+def working_hours_between(
+    a: datetime, b: datetime, cal: Calendar, schedule: WorkSchedule = DEFAULT_SCHEDULE
+) -> float:
+    """working_minutes_between in hours (for display and the measures)."""
+    return working_minutes_between(a, b, cal, schedule) / 60

@@ -676,9 +676,10 @@ def next_deadline(file: File) -> Deadline | None:
     if 18 <= step <= 23 and file.probation_end is not None:
         if step == 23:  # conversion is decided when probation has ended, on time
             return Deadline(step, due=file.probation_end, not_before=file.probation_end)
-        if step == 22:  # the member applies in writing when probation ends
-            return Deadline(step, due=file.probation_end)
-        return Deadline(step)
+        # 18–22 (filing, assignment, oath, continued education, the written application)
+        # all fall within probation: its end is their latest date, so the end of probation
+        # is on the to-do list whatever step the file is at (issue 4 item 4)
+        return Deadline(step, due=file.probation_end)
     if step == 24 and file.done(23) is not None:
         return Deadline(step, due=add_months(file.done(23), 3))
     return Deadline(step)

@@ -39,6 +39,7 @@ from tongxin.development.api.parse import (
     parse_day,
 )
 from tongxin.development.models import Applicant, Document
+from tongxin.development.services.files import IDENTITY_FIELDS as IDENTITY
 from tongxin.members.access import require_keeper
 from tongxin.members.models import MEMBER_KEEPERS, Education, Gender, Occupation
 from tongxin.orgs.models import Org
@@ -115,23 +116,7 @@ def list_files(request, filters: Query[FileFilters]):
     return {"items": [out.file_out(a) for a in items], "next": next_cursor}
 
 
-IDENTITY_FIELDS = (
-    "org_id",
-    "applied_on",
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "id_number",
-    "phone",
-    "education",
-    "occupation",
-    "work_unit",
-    "is_high_knowledge",
-    "is_migrant_worker",
-    "is_soe",
-    "is_two_new",
-)
+IDENTITY_FIELDS = ("org_id", "applied_on", *IDENTITY)
 
 
 @router.post("", response={201: out.FileDetail, 422: out.Refusal})

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from tongxin.core.errors import ValidationError
 from tongxin.development import rules
 from tongxin.development.models import Applicant, Document
+from tongxin.development.services.files import IDENTITY_FIELDS
 from tongxin.members.forms.registry import (
     SELECT_LIMIT,
     DateInput,
@@ -101,22 +102,7 @@ class OpenFileForm(forms.ModelForm):
 
     class Meta:
         model = Applicant
-        fields = [
-            "org",
-            "name",
-            "gender",
-            "ethnicity",
-            "birth_date",
-            "id_number",
-            "phone",
-            "education",
-            "occupation",
-            "work_unit",
-            "is_high_knowledge",
-            "is_migrant_worker",
-            "is_soe",
-            "is_two_new",
-        ]
+        fields = ["org", *IDENTITY_FIELDS]
         widgets = {
             "birth_date": DateInput,
             "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),

@@ -1,9 +1,13 @@
-"""The admissions-by-group report as an Excel workbook (openpyxl write-only). Audited."""
+"""The admissions-by-group report as an Excel workbook (openpyxl write-only). Audited.
+
+The workbook is the district's statistical table: in Chinese whatever the page's language,
+like the other Excel outputs (members.excel_dues, orgs.excel) — the row labels too."""
 
 from __future__ import annotations
 
 from typing import IO
 
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -44,8 +48,9 @@ def export_admissions(actor, report: dict, out: IO[bytes]) -> None:
     for title, key in sections:
         ws.append([])
         ws.append([bold(title), bold("人数")])
-        for _key, label, count in report[key]:
-            ws.append([str(label), count])
+        with translation.override("zh-hans"):
+            for _key, label, count in report[key]:
+                ws.append([str(label), count])
     wb.save(out)
     audit.record(
         actor=actor,

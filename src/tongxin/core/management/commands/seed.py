@@ -35,6 +35,9 @@ SEEDERS = (
     ("orgs", "tongxin.orgs.seed"),
     ("accounts", "tongxin.accounts.seed"),
     ("members", "tongxin.members.seed"),
+    ("development", "tongxin.development.seed"),
+    ("grid", "tongxin.grid.seed"),
+    ("demands", "tongxin.demands.seed"),
 )
 URL = "http://127.0.0.1:8000/"
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GridConfig(AppConfig):
+    name = "tongxin.grid"
+    label = "grid"
+    verbose_name = _("Grids and residents")

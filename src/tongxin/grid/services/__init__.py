@@ -1,0 +1,1 @@
+"""Every write of the grid app: keyword-only, validated, authorised, audited, atomic."""
