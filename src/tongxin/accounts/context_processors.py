@@ -5,36 +5,65 @@ from tongxin.core.scoping import MANAGER_ROLES, roles_of
 from tongxin.grid.access import GRID_ROLES
 from tongxin.members.models import MEMBER_KEEPERS
 
-# (url name, label, roles that see it; None = everyone signed in)
-NAV = [
-    ("home", _("Home"), None),
-    ("orgs:tree", _("Organisations"), None),
-    ("orgs:unit_list", _("Units"), None),
-    ("orgs:coverage", _("Coverage"), None),
-    ("orgs:import", _("Import and export"), MANAGER_ROLES),
-    ("members:list", _("Member registry"), MEMBER_KEEPERS),
-    ("members:dues", _("Dues"), MEMBER_KEEPERS),
-    ("members:transfers", _("Transfers"), MEMBER_KEEPERS),
-    ("members:floating", _("Floating members"), MEMBER_KEEPERS),
-    ("members:import", _("Import members"), MEMBER_KEEPERS),
-    ("members:lapse", _("Lapse checks"), MEMBER_KEEPERS),
-    ("members:care", _("Care"), MEMBER_KEEPERS),
-    ("development:list", _("Admissions"), MEMBER_KEEPERS),
-    ("development:funnel", _("Admission funnel"), MEMBER_KEEPERS),
-    ("development:report", _("Admissions by group"), MEMBER_KEEPERS),
-    ("development:settings", _("Local admission rules"), frozenset({"district_admin"})),
-    ("grid:list", _("Grids"), GRID_ROLES),
-    ("grid:map", _("Grid map"), GRID_ROLES),
-    ("demands:list", _("Demands"), MANAGER_ROLES | {"grid_worker", "dept_handler"}),
-    ("demand_measures:page", _("Demand measures"), MANAGER_ROLES | {"grid_worker", "dept_handler"}),
-    ("demands:patrol", _("Patrol report"), frozenset({"grid_worker"})),
-    ("demands:categories", _("Demand settings"), frozenset({"district_admin"})),
-    ("members:me", _("My party record"), frozenset({"party_member"})),
-    ("core:audit", _("Audit log"), frozenset({"district_admin"})),
-    ("calendar:overview", _("Working-day calendar"), frozenset({"district_admin"})),
-    ("outbox:list", _("Outbox"), frozenset({"district_admin"})),
-    ("accounts:account", _("My account"), None),
+DEMAND_STAFF = MANAGER_ROLES | {"grid_worker", "dept_handler"}
+DISTRICT = frozenset({"district_admin"})
+
+# (group label, [(url name, label, roles that see it; None = everyone signed in)])
+NAV_GROUPS = [
+    (None, [("home", _("Home"), None)]),
+    (
+        _("Organisations"),
+        [
+            ("orgs:tree", _("Organisations"), None),
+            ("orgs:unit_list", _("Units"), None),
+            ("orgs:coverage", _("Coverage"), None),
+            ("orgs:import", _("Import and export"), MANAGER_ROLES),
+        ],
+    ),
+    (
+        _("Members"),
+        [
+            ("members:list", _("Member registry"), MEMBER_KEEPERS),
+            ("members:dues", _("Dues"), MEMBER_KEEPERS),
+            ("members:transfers", _("Transfers"), MEMBER_KEEPERS),
+            ("members:floating", _("Floating members"), MEMBER_KEEPERS),
+            ("members:import", _("Import members"), MEMBER_KEEPERS),
+            ("members:lapse", _("Lapse checks"), MEMBER_KEEPERS),
+            ("members:care", _("Care"), MEMBER_KEEPERS),
+            ("members:me", _("My party record"), frozenset({"party_member"})),
+        ],
+    ),
+    (
+        _("Admissions"),
+        [
+            ("development:list", _("Admissions"), MEMBER_KEEPERS),
+            ("development:funnel", _("Admission funnel"), MEMBER_KEEPERS),
+            ("development:report", _("Admissions by group"), MEMBER_KEEPERS),
+            ("development:settings", _("Local admission rules"), DISTRICT),
+        ],
+    ),
+    (
+        _("Grids and demands"),
+        [
+            ("grid:list", _("Grids"), GRID_ROLES),
+            ("grid:map", _("Grid map"), GRID_ROLES),
+            ("demands:list", _("Demands"), DEMAND_STAFF),
+            ("demand_measures:page", _("Demand measures"), DEMAND_STAFF),
+            ("demands:patrol", _("Patrol report"), frozenset({"grid_worker"})),
+            ("demands:categories", _("Demand settings"), DISTRICT),
+        ],
+    ),
+    (
+        _("System"),
+        [
+            ("core:audit", _("Audit log"), DISTRICT),
+            ("calendar:overview", _("Working-day calendar"), DISTRICT),
+            ("outbox:list", _("Outbox"), DISTRICT),
+            ("accounts:account", _("My account"), None),
+        ],
+    ),
 ]
+NAV = [entry for _group, entries in NAV_GROUPS for entry in entries]
 
 
 def navigation(request):
@@ -42,15 +71,15 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "user_roles": set()}
     roles = roles_of(user)
-    items = []
-    for name, label, allowed in NAV:
-        if allowed is None or roles & allowed:
-            url = reverse(name)
-            items.append(
-                {
-                    "url": url,
-                    "label": label,
-                    "active": request.path == url or (url != "/" and request.path.startswith(url)),
-                }
-            )
-    return {"nav_items": items, "user_roles": roles}
+    items, groups = [], []
+    for group, entries in NAV_GROUPS:
+        shown = []
+        for name, label, allowed in entries:
+            if allowed is None or roles & allowed:
+                url = reverse(name)
+                active = request.path == url or (url != "/" and request.path.startswith(url))
+                shown.append({"url": url, "label": label, "active": active, "group": group})
+        if shown:
+            groups.append({"label": group, "items": shown})
+            items += shown
+    return {"nav_items": items, "nav_groups": groups, "user_roles": roles}

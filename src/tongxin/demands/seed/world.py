@@ -230,6 +230,7 @@ def _world(scale: str, rng, showcase: Org | None) -> tuple[World, dict]:
         .order_by("path")
         .values("id", "path", "parent_id", "name")
     )
+    ensure_default_catalogue()  # a flushed test database has lost the data migration's rows
     all_cats = list(Category.objects.filter(active=True).order_by("order", "id"))
     cats_by_code = {c.code: c for c in all_cats}
     depts = _departments(scale, root, streets, rng, accounts)
@@ -329,3 +330,13 @@ def _bbox(boundary) -> tuple | None:
         return None
     xs, ys = [p[0] for p in ring], [p[1] for p in ring]
     return (min(xs), min(ys), max(xs), max(ys))
+
+
+def ensure_default_catalogue() -> None:
+    """The default categories and state names of migration 0002, created where missing
+    (the migration's own function, run against the current models)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("tongxin.demands.migrations.0002_default_categories").forwards(apps, None)
