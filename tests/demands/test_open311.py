@@ -268,6 +268,7 @@ def test_default_window_is_the_last_90_days(client, setup):
     ],
 )
 def test_bad_filters_answer_400_naming_the_argument(client, setup, params, field):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions read English messages
     assert_error(client.get(f"{BASE}/requests.json", params), 400, mentions=field)
     assert_error(client.get(f"{BASE}/requests.xml", params), 400, "xml", mentions=field)
 

@@ -27,7 +27,7 @@ def test_pending_past_acceptance_is_marked_and_notified_once(setup):
     fresh.refresh_from_db()
     assert late.overdue and late.overdue_since == late.accept_due_at
     assert not fresh.overdue
-    key = f"demand-overdue:{late.pk}"
+    key = f"demand-overdue:{late.pk}:accept"
     assert notices() == {("community_a1", key), ("street_a", key)}
     ev = late.events.get(action="overdue")
     assert ev.payload["clock"] == "accept" and not ev.public and ev.actor_label == "system"
@@ -44,7 +44,7 @@ def test_handling_clock_notifies_the_handler_and_street(setup):
     assert workflow.check_overdue(now=demand.due_at)["handle"] == 0  # due, not past due
     counts = workflow.check_overdue(now=demand.due_at + timedelta(minutes=1))
     assert counts["handle"] == 1
-    key = f"demand-overdue:{demand.pk}"
+    key = f"demand-overdue:{demand.pk}:handle"
     assert notices() == {("handler_cg", key), ("street_a", key)}
     # answered late: stays overdue (accountability); the on-time flag of the answer is False
     demand = workflow.act(
@@ -61,7 +61,7 @@ def test_dispatched_but_unclaimed_notifies_the_departments_handlers(setup):
     extra = setup.dept.handlers.create(username="handler_cg2")
     demand = demand_in(rules.DISPATCHED, setup)
     workflow.check_overdue(now=demand.due_at + timedelta(days=1))
-    key = f"demand-overdue:{demand.pk}"
+    key = f"demand-overdue:{demand.pk}:handle"
     assert notices() == {("handler_cg", key), (extra.username, key), ("street_a", key)}
 
 
@@ -141,3 +141,26 @@ def test_command_and_task(setup, capsys):
 
     with pytest.raises(CommandError):
         call_command("check_overdue", "--loop", "1")
+
+
+def test_accepted_late_is_flagged_again_when_it_misses_the_handling_due_time(setup):
+    """The auditor's case: one flag for three clocks used to hide the second lateness."""
+    d = setup.d
+    demand = submit(d, category=setup.category)
+    assert workflow.check_overdue(now=demand.accept_due_at + timedelta(minutes=5))["accept"] == 1
+    late = demand.accept_due_at + timedelta(minutes=10)
+    demand.refresh_from_db()
+    demand = workflow.act(actor=d.community_admin, demand=demand, action="accept", now=late)
+    demand = workflow.act(
+        actor=d.community_admin, demand=demand, action="dispatch", department=setup.dept, now=late
+    )
+    demand = workflow.act(actor=setup.handler, demand=demand, action="claim", now=late)
+    assert workflow.check_overdue(now=demand.due_at)["handle"] == 0  # due, not past due
+    counts = workflow.check_overdue(now=demand.due_at + timedelta(days=3))
+    assert counts["handle"] == 1
+    demand.refresh_from_db()
+    assert demand.overdue and demand.overdue_since == demand.due_at
+    key = f"demand-overdue:{demand.pk}:handle"
+    assert ("handler_cg", key) in notices()
+    again = workflow.check_overdue(now=demand.due_at + timedelta(days=4))
+    assert again == {"accept": 0, "handle": 0, "visit": 0, "notified": 0}

@@ -167,12 +167,13 @@ def test_stale_version_is_409_and_nothing_changes(setup):
     assert post_action(staff, demand, "accept").status_code == 302
     demand.refresh_from_db()
     events = demand.events.count()
-    with translation.override("en"):
-        r = staff.post(
-            act_url(demand, "refuse"), {"refuse-version": str(stale), "refuse-reason": "重复"}
-        )
-        assert r.status_code == 409
-        assert "already changed" in r.content.decode()
+    r = staff.post(
+        act_url(demand, "refuse"),
+        {"refuse-version": str(stale), "refuse-reason": "重复"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert r.status_code == 409
+    assert "already changed" in r.content.decode()
     demand.refresh_from_db()
     assert demand.state == "accepted" and demand.events.count() == events
 

@@ -786,8 +786,10 @@ def test_election_arithmetic_text():
 
 
 def test_election_violation_texts():
-    r = el.election_result(seats=3, candidates=list("ABC"), entitled=10, present=8, votes={"A": 8})
-    with translation.override("en"):
+    with translation.override("en"):  # as a request in English renders it
+        r = el.election_result(
+            seats=3, candidates=list("ABC"), entitled=10, present=8, votes={"A": 8}
+        )
         texts = [v.text for v in r.violations]
     assert texts == [
         "Too few candidates: 3 candidates for 3 seats; at least 4 needed (seats plus 20%, "

@@ -21,6 +21,7 @@ from tongxin.demands.models import (
     Rating,
     Summons,
 )
+from tongxin.grid.forms import IdsChoiceField
 
 LABELS = {
     "accept": _("Accept"),
@@ -156,7 +157,7 @@ SELF = "self"
 
 class DispatchForm(ActionForm):
     action = "dispatch"
-    department = forms.ChoiceField(label=_("To"))
+    department = forms.ChoiceField(label=_("Dispatch to"))
 
     def setup(self):
         from tongxin.demands.services import route
@@ -220,7 +221,7 @@ class EscalateForm(ActionForm):
 
 class SummonForm(ActionForm):
     action = "summon"
-    departments = forms.ModelMultipleChoiceField(
+    departments = IdsChoiceField(
         label=_("Departments to summon"),
         queryset=Department.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -303,7 +304,7 @@ class SuperviseForm(ActionForm):
 class ExtensionRequestForm(ActionForm):
     action = "request_extension"
     limit_value = forms.IntegerField(label=_("Extra time"), min_value=1, max_value=60)
-    limit_unit = forms.ChoiceField(label=_("Unit"), choices=LimitUnit.choices)
+    limit_unit = forms.ChoiceField(label=_("Time unit"), choices=LimitUnit.choices)
     reason = _reason_field()
 
     def setup(self):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongxin.core import audit
 from tongxin.demands.models import Category, Department, RoutingRule, State, StateLabel
+from tongxin.grid.forms import IdsChoiceField
 from tongxin.orgs import rules as org_rules
 from tongxin.orgs.models import Org
 
@@ -103,6 +104,7 @@ class DepartmentForm(forms.ModelForm):
         model = Department
         fields = ("code", "name", "org", "phone", "active", "handlers")
         widgets = {"handlers": forms.CheckboxSelectMultiple}
+        field_classes = {"handlers": IdsChoiceField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -25,6 +25,8 @@ def create_client(*, actor, name: str) -> tuple[Open311Client, str]:
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationError({"name": [_("Enter a name of 1 to 100 characters.")]})
+    if any(ord(ch) < 32 for ch in name):
+        raise ValidationError({"name": [_("The name may not contain control characters.")]})
     key = secrets.token_hex(KEY_BYTES)
     client = Open311Client.objects.create(name=name, key_digest=digest(key), key_hint=key[-4:])
     audit.record(actor=actor, action="open311_client_create", obj=client)

@@ -90,7 +90,7 @@ def _parse_id(field: str, value):
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    if text.isdigit() and len(text) < 19:
+    if text.isascii() and text.isdigit() and len(text) < 19:
         return int(text)
     raise _bad(field, _("Enter a whole number."))
 
@@ -159,7 +159,7 @@ def _state_q(states: list[str]) -> Q:
 
 def _search_q(q: str) -> Q:
     code = q.upper()
-    if code.isalnum() and len(code) <= 16 and any(ch.isdigit() for ch in code):
+    if code.isascii() and code.isalnum() and len(code) <= 16 and any(ch.isdigit() for ch in code):
         # a tracking code (or its start); words with digits fall through to text too
         return Q(code=code) | Q(title__icontains=q) | Q(description__icontains=q)
     return Q(title__icontains=q) | Q(description__icontains=q)

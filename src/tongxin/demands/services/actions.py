@@ -67,6 +67,8 @@ def _text(ctx: Ctx, name: str, *, max_length: int, required: bool = True, label=
     if value is None and name in ("reason", "answer", "note"):
         value = ctx.note  # the note doubles as the reason/answer when that is not given
     value = str(value or "").strip()
+    if "\x00" in value:  # PostgreSQL cannot store it; Django's forms refuse it the same way
+        raise ValidationError({name: [_("Null characters are not allowed.")]})
     if required and not value:
         raise ValidationError({name: [_("This field is required.")]})
     if len(value) > max_length:
@@ -624,6 +626,8 @@ def _perform(
     if not who & spec.who:
         raise PermissionDenied(_("You may not do this on this demand."))
     note = str(note or "").strip()
+    if "\x00" in note:
+        raise ValidationError({"note": [_("Null characters are not allowed.")]})
     if len(note) > NOTE_MAX:
         raise ValidationError({"note": [_("At most %(n)d characters.") % {"n": NOTE_MAX}]})
     ctx = Ctx(demand=d, actor=actor, who=who, now=now, note=note, params=params)

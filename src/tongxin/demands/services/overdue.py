@@ -7,11 +7,13 @@ Three clocks, each against its own due time:
 
 A demand found past due is marked `overdue = True` with `overdue_since` = the due time it
 missed, gets an "overdue" event on its timeline (actor "system", not public) and its
-handlers and their supervisors are notified — once: the flag is only set on rows where it
-is still False, and each notice has the key "demand-overdue:<id>" (core.notify semantics),
-so a second run writes nothing new. The flag stays set when the demand is later answered
-(it is the input to accountability, 反向问责); an approved extension that moves the due
-time into the future clears it.
+handlers and their supervisors are notified — once per clock: a clock flags only rows it
+has not flagged (`overdue` False, or `overdue_since` before this clock's due time: flagged by
+an earlier clock), and each notice has the key "demand-overdue:<id>:<clock>" (core.notify
+semantics), so a second run writes nothing new, and a demand accepted late is still
+flagged again when it misses its handling due time. The flag stays set when the demand is
+later answered (it is the input to accountability, 反向问责); an approved extension that
+moves the due time into the future clears it.
 
 Recipients: accept and visit clocks — the community's administrators; handle clock — the
 handler who claimed it, else the department's handlers, else (the community handles it,
@@ -80,8 +82,16 @@ def _handlers(dept_ids: set[int]) -> dict[int, list[int]]:
     return out
 
 
+def _not_yet_flagged(clock: str, field: str) -> Q:
+    """Rows this clock has not flagged: never flagged, or flagged by an earlier clock (a
+    demand accepted late is flagged again when it also misses its handling due time)."""
+    if clock == "accept":
+        return Q(overdue=False)
+    return Q(overdue=False) | Q(overdue_since__lt=F(field))
+
+
 def _batch(clock: str, field: str, q: Q, now: datetime) -> list[tuple]:
-    qs = Demand.objects.filter(q, overdue=False, **{f"{field}__lt": now})
+    qs = Demand.objects.filter(q, _not_yet_flagged(clock, field), **{f"{field}__lt": now})
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     return list(
@@ -135,7 +145,7 @@ def _notify(rows: list[tuple], clock: str) -> int:
                     kind="demand_overdue",
                     subject=subject[:200],
                     link=f"/demands/{pk}/",
-                    key=f"demand-overdue:{pk}",
+                    key=f"demand-overdue:{pk}:{clock}",
                 )
             )
     Notification.objects.bulk_create(notices, ignore_conflicts=True, batch_size=2000)
@@ -154,9 +164,9 @@ def check_overdue(*, now: datetime | None = None) -> dict[str, int]:
                 if not rows:
                     break
                 ids = [r[0] for r in rows]
-                marked = Demand.objects.filter(pk__in=ids, overdue=False).update(
-                    overdue=True, overdue_since=F(field)
-                )
+                marked = Demand.objects.filter(
+                    _not_yet_flagged(clock, field), pk__in=ids
+                ).update(overdue=True, overdue_since=F(field))
                 DemandEvent.objects.bulk_create(
                     [
                         DemandEvent(

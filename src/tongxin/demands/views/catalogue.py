@@ -51,7 +51,11 @@ def category_edit(request, pk=None):
     require_district_admin(request.user)
     instance = get_object_or_404(Category, pk=pk) if pk else None
     initial = {}
-    if instance is None and (parent := request.GET.get("parent", "")).isdigit():
+    if (
+        instance is None
+        and (parent := request.GET.get("parent", "")).isdigit()
+        and parent.isascii()
+    ):
         initial["parent"] = int(parent)
     form = CategoryForm(request.POST or None, instance=instance, initial=initial)
     if request.method == "POST" and form.is_valid():

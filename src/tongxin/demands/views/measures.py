@@ -41,7 +41,7 @@ class DateInput(forms.DateInput):
 
 class MeasuresForm(forms.Form):
     start = forms.DateField(label=_("From"), widget=DateInput)
-    end = forms.DateField(label=_("To"), widget=DateInput)
+    end = forms.DateField(label=_("Until"), widget=DateInput)
     by = forms.ChoiceField(label=_("By"), choices=())
     area = forms.TypedChoiceField(label=_("Area"), choices=(), coerce=int, required=False)
 
@@ -56,7 +56,7 @@ class MeasuresForm(forms.Form):
         self.areas = selectors.area_choices(user)
         choices = [("", gettext("Whole scope"))] + [(o.pk, o.name) for o in self.areas]
         raw = data.get("area", "")
-        if raw.isdigit() and int(raw) not in {o.pk for o in self.areas}:
+        if raw.isascii() and raw.isdigit() and int(raw) not in {o.pk for o in self.areas}:
             choices.append((int(raw), raw))  # checked against the scope in clean_area
         self.fields["area"].choices = choices
 
@@ -92,7 +92,7 @@ def _now():
 
 
 def _measures(request):
-    if not roles_of(request.user) & MEASURE_ROLES:
+    if not (roles_of(request.user) & MEASURE_ROLES or request.user.demand_departments.exists()):
         raise PermissionDenied(gettext("Measures are for staff and department handlers."))
     now = _now()
     form = MeasuresForm(request.GET, user=request.user, today=timezone.localdate(now))

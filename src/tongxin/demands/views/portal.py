@@ -26,7 +26,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
@@ -54,7 +54,7 @@ DEFAULT_CENTRE = (26.082, 119.296)  # [lat, lon]: Gulou district, Fuzhou (as the
 # Plain words for the public timeline (an action without an entry shows its new state).
 EVENT_WORDS = {
     "submit": gettext_lazy("Your demand was received"),
-    "accept": gettext_lazy("Accepted"),
+    "accept": pgettext_lazy("demand state", "Accepted"),
     "refuse": gettext_lazy("Not accepted"),
     "mark_duplicate": gettext_lazy("Joined to an earlier report of the same problem"),
     "dispatch": gettext_lazy("Passed to the body that handles it"),

@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from tongxin.core.scoping import roles_of, scope_paths
 from tongxin.demands import access, services
@@ -88,10 +88,10 @@ def demand_list(request):
 
 EVENT_LABELS = {
     **LABELS,
-    "submit": _l("Filed"),
-    "reopen": _l("Reopened by the resident"),
-    "overdue": _l("Overdue"),
-    "route": _l("Routed"),
+    "submit": gettext_lazy("Filed"),
+    "reopen": gettext_lazy("Reopened by the resident"),
+    "overdue": gettext_lazy("Overdue"),
+    "route": gettext_lazy("Routed"),
 }
 
 
@@ -132,7 +132,7 @@ def demand_detail(request, pk):
 
 def _posted_version(request, action: str) -> int | None:
     raw = request.POST.get(f"{action}-version", "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def _conflict(request, pk):
@@ -271,7 +271,7 @@ def demand_new(request):
 def _from_visit(request, visit_id):
     from tongxin.grid.models import Visit
 
-    if not str(visit_id).isdigit() or len(str(visit_id)) > 18:
+    if not (str(visit_id).isascii() and str(visit_id).isdigit()) or len(str(visit_id)) > 18:
         raise Http404
     visit = (
         Visit.objects.visible_to(request.user)

@@ -37,7 +37,23 @@ class UserChoiceField(forms.ModelChoiceField):
         return f"{obj} ({obj.username})" if obj.display_name else obj.username
 
 
-class UsersChoiceField(forms.ModelMultipleChoiceField):
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows by id that refuses ids beyond the database's integer range
+    as invalid choices (SQLite raises OverflowError on them in the `IN` query)."""
+
+    def _check_values(self, value):
+        for pk in value or ():
+            text = str(pk).strip()
+            if text.isascii() and text.isdigit() and len(text) > 18:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": text[:20]},
+                )
+        return super()._check_values(value)
+
+
+class UsersChoiceField(IdsChoiceField):
     def label_from_instance(self, obj):
         return f"{obj} ({obj.username})" if obj.display_name else obj.username
 

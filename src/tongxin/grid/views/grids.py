@@ -26,7 +26,8 @@ DEFAULT_CENTRE = (119.296, 26.082)  # Gulou district, Fuzhou: where an empty map
 
 
 def _int(value) -> int | None:
-    return int(value) if value and str(value).isdigit() and len(str(value)) < 18 else None
+    text = str(value) if value else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 18 else None
 
 
 def map_settings() -> dict:
@@ -47,7 +48,7 @@ def map_settings() -> dict:
 @login_required
 def grid_list(request):
     access.require_grid_role(request.user)
-    q = request.GET.get("q", "")[:50]
+    q = request.GET.get("q", "").replace("\x00", "")[:50]
     community = _int(request.GET.get("community"))
     items, next_cursor = selectors.grid_list(
         request.user, community=community, q=q, after=request.GET.get("after")
@@ -110,7 +111,7 @@ def grid_detail(request, grid_id):
     households, next_cursor = household_selectors.household_list(
         request.user,
         grid=grid,
-        q=request.GET.get("q", "")[:50],
+        q=request.GET.get("q", "").replace("\x00", "")[:50],
         building=_int(request.GET.get("building")),
         after=request.GET.get("after"),
     )
