@@ -164,9 +164,9 @@ def check_overdue(*, now: datetime | None = None) -> dict[str, int]:
                 if not rows:
                     break
                 ids = [r[0] for r in rows]
-                marked = Demand.objects.filter(
-                    _not_yet_flagged(clock, field), pk__in=ids
-                ).update(overdue=True, overdue_since=F(field))
+                marked = Demand.objects.filter(_not_yet_flagged(clock, field), pk__in=ids).update(
+                    overdue=True, overdue_since=F(field)
+                )
                 DemandEvent.objects.bulk_create(
                     [
                         DemandEvent(
