@@ -528,16 +528,7 @@ def render(info, data, seed_seconds, seed_log, args, intake, pages, plans, overd
 
 
 def write_results(section: str) -> None:
-    path = HERE / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + section.rstrip("\n") + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-    print(f"written {path}")
+    base.write_section(section, BEGIN, END)
 
 
 def main() -> int:

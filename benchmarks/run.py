@@ -335,9 +335,25 @@ def main() -> int:
     print()
     print(report.split("## Findings")[0].split("## Query plans")[0])
     if not args.no_write:
-        (HERE / "RESULTS.md").write_text(report, encoding="utf-8")
-        print(f"written {HERE / 'RESULTS.md'}")
+        write_section(f"{BEGIN}\n{report.rstrip()}\n{END}\n", BEGIN, END)
     return 0
+
+
+BEGIN, END = "<!-- orgs benchmark: begin -->", "<!-- orgs benchmark: end -->"
+
+
+def write_section(section: str, begin: str, end: str) -> None:
+    """Put `section` (starting with `begin`, ending with `end`) into RESULTS.md in place of
+    the text between those markers, or append it: every benchmark keeps the others' sections."""
+    path = HERE / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+    print(f"written {path}")
 
 
 def _verdict(value: float, target: float | None) -> str:
