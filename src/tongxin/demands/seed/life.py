@@ -77,9 +77,10 @@ class Life:
 
     def missed(self, due: int | None, done: int | None) -> None:
         """The overdue check's view: a due time passed before the step was done (or by now)
-        flags the demand once, with an "overdue" event a few minutes after the due time
-        (before the step; its from/to state is set by `replay`)."""
-        if self.late_flagged or due is None:
+        flags the demand once per clock — a later clock flags again (services/overdue.py) —
+        with an "overdue" event a few minutes after the due time (before the step; its
+        from/to state is set by `replay`)."""
+        if due is None or (self.late_flagged and due <= (self.row["overdue_since"] or due)):
             return
         if (done is None and due < self.now) or (done is not None and done > due):
             at = due + self.s.rng.randint(1, 5) * 60
