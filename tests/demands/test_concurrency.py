@@ -144,3 +144,25 @@ def test_two_overdue_checks_at_once_mark_each_demand_once(world):
 
     # one notice per demand per recipient (community admin + street admin)
     assert Notification.objects.filter(kind="demand_overdue").count() == 40
+
+
+def test_two_overdue_checks_at_once_flag_each_summons_once(world):
+    from tests.demands.factories import make_department
+    from tongxin.core.models import Notification
+    from tongxin.demands.models import Summons
+
+    d = world.d
+    depts = [make_department(d.root, handlers=[1]) for _ in range(6)]
+    demand = demand_in(rules.ESCALATED, world)
+    workflow.act(actor=d.street_admin, demand=demand, action="summon", departments=depts, now=T0)
+    late = Summons.objects.filter(escalation__demand=demand).first().due_at + timedelta(days=1)
+    outcomes = race(
+        lambda: workflow.check_overdue(now=late), lambda: workflow.check_overdue(now=late)
+    )
+    assert outcomes == ["ok", "ok"]
+    flagged = DemandEvent.objects.filter(action="overdue", payload__clock="summons")
+    assert sorted(e.payload["summons"] for e in flagged) == sorted(
+        Summons.objects.values_list("pk", flat=True)
+    )
+    # one notice per summons per recipient (its department's handler + the street admin)
+    assert Notification.objects.filter(kind="summons_overdue").count() == 12

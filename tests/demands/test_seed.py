@@ -149,7 +149,9 @@ def test_the_overdue_check_finds_nothing_new(demo):
 
     flagged = Demand.objects.filter(overdue=True).count()
     assert 0.03 * Demand.objects.count() < flagged < 0.3 * Demand.objects.count()
-    assert check_overdue(now=REFERENCE_NOW) == {"accept": 0, "handle": 0, "visit": 0, "notified": 0}
+    assert check_overdue(now=REFERENCE_NOW) == {
+        "accept": 0, "handle": 0, "visit": 0, "summons": 0, "notified": 0,
+    }  # fmt: skip
 
 
 def test_the_mix(demo):

@@ -147,6 +147,7 @@ def route(category, community) -> Department | None:
 
 
 def check_overdue(*, now: datetime | None = None) -> dict[str, int]:
-    """Mark demands past their acceptance/handling/return-visit due times as overdue, notify
-    handlers and their supervisors once per item; returns counts. Runs every few minutes."""
+    """Mark demands past their acceptance/handling/return-visit due times, and summonses
+    past theirs, as overdue, notify handlers and their supervisors once per item; returns
+    counts. Runs every few minutes."""
     return overdue.check_overdue(now=now)

@@ -7,8 +7,9 @@ from tongxin.demands.tasks import run_overdue_check
 
 class Command(BaseCommand):
     help = (
-        "Mark demands past their acceptance, handling or return-visit due time as overdue and "
-        "notify their handlers and supervisors once (DOMAIN.md §8.4). Once, or with --loop "
+        "Mark demands past their acceptance, handling or return-visit due time, and summonses "
+        "past theirs, as overdue and notify their handlers and supervisors once (DOMAIN.md "
+        "§8.4). Once, or with --loop "
         "SECONDS every SECONDS seconds until stopped."
     )
 
@@ -35,7 +36,8 @@ class Command(BaseCommand):
             took = time.monotonic() - started
             self.stdout.write(
                 f"overdue: accept {counts['accept']}, handle {counts['handle']}, "
-                f"visit {counts['visit']}; notices {counts['notified']} ({took:.2f} s)"
+                f"visit {counts['visit']}, summons {counts['summons']}; "
+                f"notices {counts['notified']} ({took:.2f} s)"
             )
             if not loop or (times and runs >= times):
                 return
