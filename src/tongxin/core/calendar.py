@@ -10,6 +10,7 @@ then that year falls back to Monday-to-Friday (`workdays.missing_years`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,15 +32,54 @@ KINDS = (CalendarDay.Kind.HOLIDAY.value, CalendarDay.Kind.WORKDAY.value)
 NAME_MAX = CalendarDay._meta.get_field("name").max_length
 
 
+#: The key of the stored calendar in Django's cache (see `official_calendar`).
+CACHE_KEY = "tongxin:core:calendar:v1"
+#: How long a process may serve a cached calendar at most (a safety net: every write in
+#: this module, and every save or delete of a CalendarDay/CalendarYear row, drops the key).
+CACHE_SECONDS = 60
+
+
 def load_calendar() -> workdays.Calendar:
-    """The calendar as stored now. Not cached: two small queries (a few dozen rows per
-    loaded year), so an edit or import is seen by the next call in every process."""
+    """The calendar as stored now, read from the database (two small queries: a few dozen
+    rows per loaded year). Use `official_calendar()` on hot paths."""
     holidays: set[date] = set()
     adjusted: set[date] = set()
     for d, kind in CalendarDay.objects.values_list("date", "kind"):
         (holidays if kind == CalendarDay.Kind.HOLIDAY else adjusted).add(d)
     years = CalendarYear.objects.values_list("year", flat=True)
     return workdays.Calendar(holidays=holidays, workdays=adjusted, loaded_years=set(years))
+
+
+def official_calendar() -> workdays.Calendar:
+    """The calendar as stored, from Django's cache when it is there (no query), else loaded
+    and cached. Every calendar write (the functions of this module, and any save or delete
+    of a CalendarDay/CalendarYear row: see `forget_calendar`) drops the cached copy, at once
+    and again when its transaction commits, so the next call anywhere sees the edit (with
+    the local-memory cache, other processes after at most CACHE_SECONDS)."""
+    from django.core.cache import cache
+
+    try:
+        cal = cache.get(CACHE_KEY)
+    except Exception:  # a cache outage must not stop intake: read the database
+        return load_calendar()
+    if cal is None:
+        cal = load_calendar()
+        with contextlib.suppress(Exception):  # a cache outage must not fail the request
+            cache.set(CACHE_KEY, cal, CACHE_SECONDS)
+    return cal
+
+
+def forget_calendar() -> None:
+    """Drop the cached calendar now and when the current transaction commits (a reader
+    between the two could otherwise cache the rows as they were before the write)."""
+    from django.core.cache import cache
+
+    def drop():
+        with contextlib.suppress(Exception):  # a cache outage must not fail the request
+            cache.delete(CACHE_KEY)
+
+    drop()
+    transaction.on_commit(drop)
 
 
 # --- seeding from the chinese-calendar package ---------------------------------------
@@ -105,6 +145,7 @@ def seed_from_package(years: Iterable[int], *, replace: bool = False) -> SeedRes
 
 
 def _replace_year(year: int, rows: Sequence[tuple[date, str, str]], source: str) -> None:
+    forget_calendar()  # bulk_create and queryset updates send no model signals
     CalendarDay.objects.filter(date__year=year).delete()
     CalendarDay.objects.bulk_create(
         CalendarDay(date=d, kind=kind, name=name) for d, kind, name in rows
@@ -388,6 +429,7 @@ def _touch_year(year: int) -> None:
     package (`tongxin load_calendar`) keeps the edit unless told to replace it. A year
     that is not loaded stays not loaded: single days are honoured, the warning stays until
     the whole year is imported or marked complete."""
+    forget_calendar()
     CalendarYear.objects.filter(year=year).exclude(source=CalendarYear.Source.MANUAL).update(
         source=CalendarYear.Source.MANUAL, updated_at=timezone.now()
     )

@@ -6,6 +6,7 @@ its last four characters (a hint to tell keys apart) are kept.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,42 @@ from tongxin.core.crypto import digest
 from tongxin.demands.models import Open311Client
 
 KEY_BYTES = 24  # 48 hex characters (digest() folds case: hex keeps the full strength)
+#: How long a process may serve an active client it found by its key digest (every save or
+#: delete of a client drops the cached row at once: demands.apps; this bounds other
+#: processes' local-memory caches). Unknown keys are never cached.
+CLIENT_CACHE_SECONDS = 30
+
+
+def _cache_key(key_digest: str) -> str:
+    return f"tongxin:open311:client:{key_digest}"
+
+
+def active_client(key_digest: str) -> Open311Client | None:
+    """The active client with this key digest, from Django's cache when there."""
+    from django.core.cache import cache
+
+    try:
+        client = cache.get(_cache_key(key_digest))
+    except Exception:  # a cache outage: read the database
+        client = None
+    if client is None:
+        client = Open311Client.objects.filter(key_digest=key_digest, active=True).first()
+        if client is not None:
+            with contextlib.suppress(Exception):  # a cache outage must not fail the request
+                cache.set(_cache_key(key_digest), client, CLIENT_CACHE_SECONDS)
+    return client
+
+
+def forget_client(key_digest: str) -> None:
+    """Drop a cached client, now and when the current transaction commits."""
+    from django.core.cache import cache
+
+    def drop():
+        with contextlib.suppress(Exception):  # a cache outage must not fail the request
+            cache.delete(_cache_key(key_digest))
+
+    drop()
+    transaction.on_commit(drop)
 
 
 @transaction.atomic

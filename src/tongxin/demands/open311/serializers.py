@@ -73,7 +73,9 @@ def iso(value: datetime | None) -> str | None:
 def leaf_categories() -> list[Category]:
     """Active categories a demand can be filed under: subcategories of active top levels,
     and top levels without active children — the Open311 services."""
-    cats = list(Category.objects.filter(active=True).select_related("parent"))
+    from tongxin.demands.selectors.demands import active_categories
+
+    cats = active_categories()
     with_children = {c.parent_id for c in cats if c.parent_id}
     return [
         c

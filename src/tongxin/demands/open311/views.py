@@ -367,7 +367,9 @@ def create_request(request, fmt: str):
     key = (params.get("api_key") or request.GET.get("api_key") or "").strip()
     client = None
     if key and len(key) <= 200 and not _CONTROL_RE.search(key):
-        client = Open311Client.objects.filter(key_digest=digest(key), active=True).first()
+        from tongxin.demands.open311.clients import active_client
+
+        client = active_client(digest(key))
     if client is None:
         return errors(fmt, 403, _("api_key: missing or not valid."))
     key_rate = _setting("OPEN311_KEY_RATE", "600/h")

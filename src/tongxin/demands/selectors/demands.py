@@ -11,6 +11,7 @@ keyset-paged by id (newest first), no N+1.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -324,9 +325,49 @@ def state_labels() -> dict[str, str]:
     return labels
 
 
+CATEGORY_CACHE_KEY = "tongxin:demands:active-categories:v1"
+#: At most this long may a process serve category rows it cached (every save or delete of a
+#: Category drops them at once: demands.apps; this bounds other processes' local caches).
+CATEGORY_CACHE_SECONDS = 60
+
+
+def active_categories() -> list[Category]:
+    """The active categories with their parent, from Django's cache when there (see
+    CATEGORY_CACHE_SECONDS), else one query. Each call returns fresh instances."""
+    from django.core.cache import cache
+
+    try:
+        cats = cache.get(CATEGORY_CACHE_KEY)
+    except Exception:  # a cache outage: read the database
+        cats = None
+    if cats is None:
+        cats = list(Category.objects.filter(active=True).select_related("parent"))
+        with contextlib.suppress(Exception):  # a cache outage must not fail the request
+            cache.set(CATEGORY_CACHE_KEY, cats, CATEGORY_CACHE_SECONDS)
+    return cats
+
+
+def parents_with_active_children() -> set[int]:
+    """Ids of the categories that have an active subcategory."""
+    return {c.parent_id for c in active_categories() if c.parent_id}
+
+
+def forget_categories() -> None:
+    """Drop the cached category rows, now and when the current transaction commits."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def drop():
+        with contextlib.suppress(Exception):  # a cache outage must not fail the request
+            cache.delete(CATEGORY_CACHE_KEY)
+
+    drop()
+    transaction.on_commit(drop)
+
+
 def category_choices() -> list[tuple[str, list[tuple[int, str]]]]:
     """Active leaf categories grouped by their top level, for a <select> with optgroups."""
-    cats = list(Category.objects.filter(active=True).select_related("parent"))
+    cats = active_categories()
     parents_with_children = {c.parent_id for c in cats if c.parent_id}
     groups: dict[int, tuple[str, list]] = {}
     for c in cats:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from tongxin.core import notify as core_notify
 from tongxin.core import workdays
-from tongxin.core.calendar import load_calendar
+from tongxin.core.calendar import official_calendar
 from tongxin.demands import rules
 from tongxin.demands.models import Demand, DemandEvent
 
@@ -58,11 +59,20 @@ def limits() -> rules.Limits:
 
 
 def schedule() -> workdays.WorkSchedule:
-    return workdays.WorkSchedule.parse(setting("WORK_SCHEDULE"))
+    return _parsed_schedule(str(setting("WORK_SCHEDULE")))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_schedule(text: str) -> workdays.WorkSchedule:
+    """Parsed once per process and text (a WorkSchedule is frozen; keyed by the setting's
+    value, so a changed setting is parsed afresh)."""
+    return workdays.WorkSchedule.parse(text)
 
 
 def calendar() -> workdays.Calendar:
-    return load_calendar()
+    """The official calendar, cached (core.calendar.official_calendar: dropped on every
+    calendar write)."""
+    return official_calendar()
 
 
 def now_or(now: datetime | None) -> datetime:
@@ -167,3 +177,51 @@ def sms_on_commit(demand: Demand, body: str, *, kind: str) -> None:
     related = f"demands.demand:{demand.pk}"
     body = str(body)
     transaction.on_commit(lambda: send_sms(number, body, kind=kind, related=related))
+
+
+def notify_now(users, *, kind: str, subject, body="", demand: Demand, key: str = "") -> None:
+    """As `notify_on_commit`, but written in the current transaction, so that it commits
+    (or rolls back) with the write it is about: one INSERT for all recipients. With a
+    `key`, a recipient already notified under it is skipped (the unique constraint
+    notification_once_per_key; ON CONFLICT DO NOTHING), as core.notify.notify does."""
+    from tongxin.core.models import Notification
+
+    recipients = {u.pk: u for u in users if u is not None and u.is_active}
+    if not recipients:
+        return
+    link = link_of(demand)[:300]
+    subject, body = str(subject)[:200], str(body)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=u, kind=kind, subject=subject, body=body, link=link, key=key[:200]
+            )
+            for u in recipients.values()
+        ],
+        ignore_conflicts=bool(key),
+    )
+
+
+def sms_now(demand: Demand, body: str, *, kind: str) -> None:
+    """As `sms_on_commit`; with the default DatabaseBackend (it records the message and
+    talks to no gateway) the outbox row is written in the current transaction, so it
+    commits or rolls back with the demand. Any other backend is still called on commit."""
+    from tongxin.core.outbound import (
+        DatabaseBackend,
+        build_sms,
+        get_backend,
+        is_mobile,
+        normalise_mobile,
+        send_sms,
+    )
+
+    number = normalise_mobile(demand.phone)
+    if not is_mobile(number):
+        return
+    related = f"demands.demand:{demand.pk}"
+    body = str(body)
+    backend = get_backend()
+    if type(backend) is DatabaseBackend:
+        backend.send(build_sms(number, body, kind=kind, related=related))
+    else:
+        transaction.on_commit(lambda: send_sms(number, body, kind=kind, related=related))

@@ -96,9 +96,36 @@ def _limited(request, bucket: str, setting: str, default: str):
 
 
 def _choices():
-    """Two small queries (the active leaf categories, the communities); not cached, so a
-    category an administrator adds shows at once."""
+    """The active leaf categories (cached rows: selectors.active_categories, dropped on
+    every category write) and every active community (one query)."""
     return {"categories": selectors.category_choices(), "communities": community_choices()}
+
+
+def _post_choices(request):
+    """What a POST is validated against: the categories as in `_choices`, and of the
+    communities only the one chosen (one query, none when none is chosen) — building the
+    whole list (about 1,500 communities in a city) is needed only to show the form again."""
+    raw = (request.POST.get("community") or "").strip()
+    communities = []
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        from tongxin.orgs import rules as org_rules
+        from tongxin.orgs.models import Org
+
+        row = (
+            Org.objects.filter(pk=int(raw), type=org_rules.COMMUNITY, active=True)
+            .values_list("pk", "name")
+            .first()
+        )
+        if row is not None:
+            communities = [row]
+    return {"categories": selectors.category_choices(), "communities": communities}
+
+
+def _all_choices(form) -> None:
+    """Give a form built for validation (`_post_choices`) every choice, to show it again."""
+    choices = _choices()
+    form.fields["category"].choices = [("", _("Choose…")), *choices["categories"]]
+    form.fields["community"].choices = [("", _("Choose…")), *choices["communities"]]
 
 
 def _map_settings() -> dict:
@@ -132,12 +159,11 @@ def _apply_service_errors(form, exc: ValidationError) -> None:
 @csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
 def submit(request):
-    choices = _choices()
     if request.method == "POST":
         limited = _limited(request, "portal-submit", "PORTAL_SUBMIT_RATE", "10/h")
         if limited:
             return limited
-        form = SubmitForm(request.POST, request.FILES, **choices)
+        form = SubmitForm(request.POST, request.FILES, **_post_choices(request))
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -161,8 +187,9 @@ def submit(request):
             else:
                 token = signing.dumps(demand.code, salt=SUBMITTED_SALT, compress=False)
                 return redirect(reverse("portal:submitted") + "?" + urlencode({"t": token}))
+        _all_choices(form)
     else:
-        form = SubmitForm(**choices)
+        form = SubmitForm(**_choices())
     return render(
         request,
         T + "submit.html",
@@ -180,7 +207,9 @@ def submit(request):
 def _category(pk):
     from tongxin.demands.models import Category
 
-    category = Category.objects.filter(pk=pk).first()
+    category = next((c for c in selectors.active_categories() if c.pk == pk), None)
+    if category is None:
+        category = Category.objects.filter(pk=pk).first()
     if category is None:
         raise ValidationError({"category": [_("Choose a category from the list.")]})
     return category
