@@ -10,20 +10,46 @@ import shutil
 import subprocess
 import zlib
 
-_OBJ = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_OBJ = re.compile(rb"(\d+) 0 obj")
+_LENGTH = re.compile(rb"/Length (\d+)")
+
+
+def _stream_start(data: bytes, at: int) -> int:
+    """Where a stream's bytes begin after the `stream` keyword at `at` (CRLF or LF)."""
+    at += len(b"stream")
+    return at + (2 if data[at : at + 2] == b"\r\n" else 1)
 
 
 def objects(data: bytes) -> dict[int, bytes]:
-    return {int(n): body for n, body in _OBJ.findall(data)}
+    """Each object's body by number. Streams are skipped by their /Length, never by
+    searching for `endobj`: compressed bytes may contain that word (which made a test flaky)."""
+    out: dict[int, bytes] = {}
+    pos = 0
+    while (m := _OBJ.search(data, pos)) is not None:
+        start, end = m.end(), data.find(b"endobj", m.end())
+        begin = data.find(b"stream", start)
+        if begin != -1 and (end == -1 or begin < end):
+            length = _LENGTH.search(data, start, begin)
+            if length is not None:
+                end = data.find(b"endobj", _stream_start(data, begin) + int(length.group(1)))
+        if end == -1:
+            break
+        out[int(m.group(1))] = data[start:end]
+        pos = end + len(b"endobj")
+    return out
 
 
 def stream(body: bytes) -> bytes:
-    m = _STREAM.search(body)
-    if m is None:
+    begin = body.find(b"stream")
+    if begin == -1:
         return b""
-    head = body[: m.start()]
-    raw = m.group(1)
+    head = body[:begin]
+    length = _LENGTH.search(head)
+    first = _stream_start(body, begin)
+    if length is not None:
+        raw = body[first : first + int(length.group(1))]
+    else:
+        raw = body[first : body.rfind(b"endstream")].rstrip(b"\r\n")
     return zlib.decompress(raw) if b"/FlateDecode" in head else raw
 
 
