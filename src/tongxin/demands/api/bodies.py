@@ -2,23 +2,15 @@
 
 Every field is `Any` and unknown fields are kept, so that a demand outside the caller's scope
 answers 404 whatever the body (the scoping walk), and every problem is named by
-development.api.parse.Body after the scoped lookup — the API's 422 shape.
+core.api_parse.Body after the scoped lookup — the API's 422 shape.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
-from tongxin.development.api.bodies import LooseBody
-
-
-def _f(description: str, kind: str | None = None, **extra: Any) -> Any:
-    schema: dict[str, Any] = {"type": kind} if kind else {}
-    schema.update(extra)
-    return Field(None, description=description, json_schema_extra=schema or None)
-
+from tongxin.core.api_parse import LooseBody
+from tongxin.core.api_parse import loose_field as _f
 
 VERSION = "optional: the demand's version as loaded; 409 when it has changed since"
 NOTE = "optional note on the timeline, at most 2000 characters"

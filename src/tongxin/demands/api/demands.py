@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 
+from tongxin.core.api_parse import MAX_ID, Body, invalid
 from tongxin.core.scoping import roles_of
 from tongxin.demands import access, services
 from tongxin.demands import selectors as sel
@@ -47,7 +48,6 @@ from tongxin.demands.models import (
     Rating,
     Summons,
 )
-from tongxin.development.api.parse import MAX_ID, Body, invalid
 from tongxin.orgs.models import Org
 from tongxin.orgs.selectors import MAX_PAGE_SIZE, PAGE_SIZE
 

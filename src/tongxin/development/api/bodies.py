@@ -1,7 +1,7 @@
 """Request bodies of the admission API: loose at the schema level, documented for OpenAPI.
 
 Every field is `Any` and unknown fields are kept, so that a file outside the caller's scope
-answers 404 whatever the body (the scoping walk) and every problem is named by `parse.Body`
+answers 404 whatever the body (the scoping walk) and every problem is named by `core.api_parse.Body`
 after the lookup — with the API's 422 shape and the project's messages.
 """
 
@@ -9,23 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-def _f(description: str, kind: str | None = None, **extra: Any) -> Any:
-    schema: dict[str, Any] = {"type": kind} if kind else {}
-    schema.update(extra)
-    return Field(None, description=description, json_schema_extra=schema or None)
-
-
-class LooseBody(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    def fields(self) -> dict[str, Any]:
-        """The fields the client sent (declared or not); absent ones are left out."""
-        sent = {name: getattr(self, name) for name in self.model_fields_set}
-        return {**sent, **(self.model_extra or {})}
-
+from tongxin.core.api_parse import LooseBody
+from tongxin.core.api_parse import loose_field as _f
 
 DATE = "a date written YYYY-MM-DD"
 

@@ -25,11 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 
-from tongxin.development import access, rules, services
-from tongxin.development import selectors as sel
-from tongxin.development.api import bodies
-from tongxin.development.api import schemas as out
-from tongxin.development.api.parse import (
+from tongxin.core.api_parse import (
     MAX_ID,
     Body,
     fields_as_422,
@@ -38,6 +34,10 @@ from tongxin.development.api.parse import (
     is_int,
     parse_day,
 )
+from tongxin.development import access, rules, services
+from tongxin.development import selectors as sel
+from tongxin.development.api import bodies
+from tongxin.development.api import schemas as out
 from tongxin.development.models import Applicant, Document
 from tongxin.development.services.files import IDENTITY_FIELDS as IDENTITY
 from tongxin.members.access import require_keeper

@@ -7,7 +7,7 @@
 * GET /grids/{grid_id}/visits: the grid's latest visits.
 
 A grid outside the caller's scope answers 404 whatever the body: bodies of routes with a path
-parameter are loose objects parsed after the scoped lookup (development.api.parse), and
+parameter are loose objects parsed after the scoped lookup (core.api_parse), and
 every problem answers 422 {"detail": [{"field", "message"}]} naming the field.
 """
 
@@ -21,7 +21,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PField
 
-from tongxin.development.api.parse import MAX_ID, Body, fields_as_422
+from tongxin.core.api_parse import MAX_ID, Body, fields_as_422
 from tongxin.grid import access
 from tongxin.grid.models import Household
 from tongxin.grid.selectors import grids as selectors

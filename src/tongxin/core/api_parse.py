@@ -1,7 +1,8 @@
-"""Strict parsing of the admission API's request bodies.
+"""Strict parsing of API request bodies (admissions, demands, grids).
 
-Bodies of routes with a path parameter arrive as loose objects (so that a file outside the
-caller's scope answers 404 whatever the body) and are parsed here after the scoped lookup.
+Bodies of routes with a path parameter arrive as loose objects (LooseBody: so that an object
+outside the caller's scope answers 404 whatever the body) and are parsed here after the
+scoped lookup.
 Every problem is collected with its field name and answered as the project's 422 shape,
 {"detail": [{"field", "message"}]} — the same as a schema error — never a 500.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja.errors import ValidationError as SchemaError
+from pydantic import BaseModel, ConfigDict, Field
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # control characters other than tab and line breaks (PostgreSQL refuses NUL in text)
@@ -174,3 +176,22 @@ def parse_day(value: Any) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+# --- loose request bodies ------------------------------------------------------------------
+# Every field `Any` and unknown fields kept: an object outside the caller's scope answers 404
+# whatever the body (the scoping walk), and every problem is named by `Body` after the lookup.
+def loose_field(description: str, kind: str | None = None, **extra: Any) -> Any:
+    """A documented `Any` field of a LooseBody (OpenAPI shows `kind` and `extra`)."""
+    schema: dict[str, Any] = {"type": kind} if kind else {}
+    schema.update(extra)
+    return Field(None, description=description, json_schema_extra=schema or None)
+
+
+class LooseBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    def fields(self) -> dict[str, Any]:
+        """The fields the client sent (declared or not); absent ones are left out."""
+        sent = {name: getattr(self, name) for name in self.model_fields_set}
+        return {**sent, **(self.model_extra or {})}
