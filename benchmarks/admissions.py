@@ -242,21 +242,7 @@ def render(info, data, seed_seconds, seed_log, args, rows, plans) -> str:
             f"| {r['raw_median']:.2f} ms | {r['raw_p95']:.2f} ms | {r.get('rows', '')} | {ratio} |"
         )
     lines += ["", "## Query plans of the main queries", ""]
-    for name, sql, params, plan in plans:
-        lines += [
-            f"<details><summary>{name}</summary>",
-            "",
-            "```sql",
-            base._inline(sql, params),
-            "```",
-            "",
-            "```",
-            plan,
-            "```",
-            "",
-            "</details>",
-            "",
-        ]
+    lines += base.plans_markdown(plans)
     lines.append(END)
     return "\n".join(lines) + "\n"
 
@@ -273,19 +259,7 @@ def main() -> int:
         return 2
     os.environ["DATABASE_URL"] = url
     base.ensure_database(url, fresh=args.fresh)
-    # the seed subprocess and this process share one SECRET_KEY (the field key derives from
-    # it): the environment's, else the installation's — as for any `tongxin` command
-    os.environ.update(
-        {
-            "DEBUG": "0",
-            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "TONGXIN_REQUIRE_ADMIN_2FA": "0",
-            "DJANGO_SETTINGS_MODULE": "tongxin.settings",
-        }
-    )
+    os.environ.update(base.BENCH_ENV)
     sys.path.insert(0, str(ROOT / "src"))
     print("migrating …")
     base.tongxin("migrate", "--no-input")

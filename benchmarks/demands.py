@@ -539,17 +539,7 @@ def main() -> int:
         return 2
     os.environ["DATABASE_URL"] = url
     base.ensure_database(url, fresh=args.fresh)
-    os.environ.update(
-        {
-            "DEBUG": "0",
-            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "TONGXIN_REQUIRE_ADMIN_2FA": "0",
-            "DJANGO_SETTINGS_MODULE": "tongxin.settings",
-        }
-    )
+    os.environ.update(base.BENCH_ENV)
     sys.path.insert(0, str(ROOT / "src"))
     print("migrating …")
     base.tongxin("migrate", "--no-input")

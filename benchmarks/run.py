@@ -448,3 +448,26 @@ def _inline(sql: str, params) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# Settings of a benchmark process and its seed subprocess: production-like (DEBUG off), plain
+# HTTP for the test client, no second factor. They share one SECRET_KEY (the field key
+# derives from it): the environment's, else the installation's — as for any `tongxin` command.
+BENCH_ENV = {
+    "DEBUG": "0",
+    "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "TONGXIN_REQUIRE_ADMIN_2FA": "0",
+    "DJANGO_SETTINGS_MODULE": "tongxin.settings",
+}
+
+
+def plans_markdown(plans) -> list[str]:
+    """Each (name, sql, params, plan) as a folded Markdown block for RESULTS.md."""
+    lines: list[str] = []
+    for name, sql, params, plan in plans:
+        lines += [f"<details><summary>{name}</summary>", "", "```sql", _inline(sql, params)]
+        lines += ["```", "", "```", plan, "```", "", "</details>", ""]
+    return lines
