@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "tongxin.demands",
     "leaflet",  # django-leaflet: Leaflet served from static for the grid map
     "tongxin.grid",
+    "tongxin.meetings",
+    "tongxin.education",
+    "tongxin.assessment",
 ]
 
 MIDDLEWARE = [

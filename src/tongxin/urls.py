@@ -19,6 +19,11 @@ urlpatterns = [
     path("demands/measures/", include("tongxin.demands.urls_measures")),
     path("demands/settings/open311/", include("tongxin.demands.open311.admin_urls")),
     path("demands/", include("tongxin.demands.urls")),
+    path("meetings/", include("tongxin.meetings.urls")),
+    path("compliance/", include("tongxin.meetings.urls_compliance")),
+    path("elections/", include("tongxin.meetings.urls_elections")),
+    path("education/", include("tongxin.education.urls")),
+    path("ratings/", include("tongxin.assessment.urls")),
     path("portal/", include("tongxin.demands.urls_portal")),
     path("open311/v2/", include("tongxin.demands.open311.urls")),
 ]

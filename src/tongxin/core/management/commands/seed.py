@@ -38,6 +38,9 @@ SEEDERS = (
     ("development", "tongxin.development.seed"),
     ("grid", "tongxin.grid.seed"),
     ("demands", "tongxin.demands.seed"),
+    ("meetings", "tongxin.meetings.seed"),
+    ("education", "tongxin.education.seed"),
+    ("assessment", "tongxin.assessment.seed"),
 )
 URL = "http://127.0.0.1:8000/"
 
@@ -48,15 +51,29 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=SCALES, default="demo")
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+        parser.add_argument(
+            "--only",
+            default="",
+            help=(
+                "comma-separated seeders to run (default all). Without orgs, the seeders "
+                "run on a database that already holds organisations and must read what "
+                "they need from it (benchmarks add one app's data to a seeded city)."
+            ),
+        )
 
-    def handle(self, *args, scale: str, seed: int, **options):
+    def handle(self, *args, scale: str, seed: int, only: str = "", **options):
         if not settings.DEBUG:
             raise CommandError(
                 "tongxin seed writes invented demo data and runs only with DEBUG on; "
                 "refusing to touch this database (set DEBUG=1 for a demo or test database)."
             )
+        names = [n for n, _module in SEEDERS]
+        wanted = [n.strip() for n in only.split(",") if n.strip()] or names
+        unknown = sorted(set(wanted) - set(names))
+        if unknown:
+            raise CommandError(f"Unknown seeders {unknown}; known: {', '.join(names)}.")
         existing = Org.objects.count()
-        if existing:
+        if existing and "orgs" in wanted:
             self.stdout.write(
                 f"The database already holds {existing} organisations: nothing seeded. "
                 "To start again, use an empty database and run `tongxin migrate`."
@@ -68,6 +85,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             context: dict[str, dict] = {}
             for name, module in SEEDERS:
+                if name not in wanted:
+                    continue
                 seeder = import_string(f"{module}.seed")
                 rng = random.Random(f"{seed}:{name}")
                 result = seeder(scale=scale, rng=rng, out=self.stdout, context=context) or {}
@@ -83,7 +102,8 @@ class Command(BaseCommand):
                 actor="tongxin seed",
                 action="seed",
                 object_type="core.seed",
-                object_repr=f"seed --scale {scale} --seed {seed}",
+                object_repr=f"seed --scale {scale} --seed {seed}"
+                + (f" --only {','.join(wanted)}" if only else ""),
                 changes={
                     "scale": [None, scale],
                     "seed": [None, seed],

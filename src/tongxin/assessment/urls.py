@@ -1,0 +1,4 @@
+"""Pages of ratings (owner fills in)."""
+
+app_name = "ratings"
+urlpatterns: list = []

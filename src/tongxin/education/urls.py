@@ -1,0 +1,4 @@
+"""Pages of education (owner fills in)."""
+
+app_name = "education"
+urlpatterns: list = []

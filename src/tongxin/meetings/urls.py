@@ -1,0 +1,4 @@
+"""Pages of meetings (owner fills in)."""
+
+app_name = "meetings"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Pages of compliance (owner fills in)."""
+
+app_name = "compliance"
+urlpatterns: list = []

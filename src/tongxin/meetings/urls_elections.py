@@ -1,0 +1,4 @@
+"""Pages of elections (owner fills in)."""
+
+app_name = "elections"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Printable meeting records and yearly summaries (owner fills in)."""
