@@ -211,3 +211,26 @@ def test_ids_continue_after_seed(demo):
     root = Org.objects.get(parent=None)
     org = Org.objects.create(code="X1", name="新支部", type="branch", parent=root, path="tmp")
     assert org.pk > Org.objects.exclude(pk=org.pk).order_by("-pk").first().pk
+
+
+def test_only_runs_the_chosen_seeders_on_a_seeded_database():
+    run_seed("--scale", "demo", "--only", "orgs,accounts")
+    orgs = Org.objects.count()
+    assert orgs and RoleAssignment.objects.exists()
+    from tongxin.members.models import Member
+
+    assert not Member.objects.exists()  # members did not run
+    # without orgs in the list, the chosen seeders run on the populated database
+    output = run_seed("--scale", "demo", "--only", "members")
+    assert "already" not in output
+    assert Member.objects.exists() and Org.objects.count() == orgs
+    entry = AuditEntry.objects.filter(action="seed").order_by("-id").first()
+    assert entry.object_repr.endswith("--only members")
+    # with orgs in the list, a populated database is left alone
+    assert "already" in run_seed("--scale", "demo", "--only", "orgs,members")
+
+
+def test_only_refuses_an_unknown_seeder():
+    with pytest.raises(CommandError, match="Unknown seeders"):
+        run_seed("--scale", "demo", "--only", "orgs,nonsense")
+    assert not Org.objects.exists()
