@@ -11,13 +11,17 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.grid.factories import make_grid, make_household, make_resident
+from tests.meetings.factories import meeting as make_meeting
 from tests.member_factories import id_number, make_member
 from tongxin.accounts.services import issue_api_token
+from tongxin.assessment import models as assessment_models
 from tongxin.core.crypto import digest
 from tongxin.core.models import AuditEntry, BackgroundJob
 from tongxin.demands import models as demand_models
 from tongxin.development import models as development_models
+from tongxin.education import models as education_models
 from tongxin.grid import models as grid_models
+from tongxin.meetings import models as meeting_models
 from tongxin.members import models as member_models
 from tongxin.orgs.models import Org, Unit
 
@@ -146,6 +150,37 @@ def state():
                 "id", "state", "version", "updated_at"
             )
         ),
+        # every table of organisational life, study and rating: row count and keys
+        [
+            (m.__name__, m.objects.count(), sorted(m.objects.values_list("pk", flat=True)))
+            for m in (
+                meeting_models.Meeting,
+                meeting_models.Attendance,
+                meeting_models.MeetingEvent,
+                meeting_models.Attachment,
+                meeting_models.AppraisalResult,
+                meeting_models.ComplianceSettings,
+                meeting_models.ComplianceSnapshot,
+                meeting_models.Election,
+                meeting_models.Candidate,
+                education_models.StudyCampaign,
+                education_models.StudyMaterial,
+                education_models.StudyRecord,
+                education_models.EducationBase,
+                education_models.BaseVisit,
+                education_models.SecretaryTraining,
+                assessment_models.IndicatorWeight,
+                assessment_models.RatingSettings,
+                assessment_models.BranchRating,
+            )
+        ],
+        list(
+            meeting_models.Meeting.objects.order_by("id").values_list(
+                "id", "state", "version", "updated_at", "attended"
+            )
+        ),
+        list(meeting_models.Attendance.objects.order_by("id").values_list("id", "status")),
+        list(Org.objects.order_by("id").values_list("id", "term_started_on", "term_ends_on")),
     )
 
 
@@ -258,7 +293,39 @@ def foreign(district):
     care_need = grid_models.CareNeed.objects.create(
         household=household, group="low_income", since=date(2026, 1, 5)
     )
+    meeting = make_meeting(district.branch_a1, kind="theme_day", on=date(2026, 3, 5), roster=True)
+    attachment = meeting_models.Attachment.objects.create(
+        meeting=meeting, file="meetings/w.pdf", name="w.pdf", content_type="application/pdf", size=1
+    )
+    election = meeting_models.Election.objects.create(
+        org=district.branch_a1, held_on=date(2026, 3, 5), seats=3, entitled=10, present=9
+    )
+    campaign = education_models.StudyCampaign.objects.create(
+        org=district.comm_a1,
+        title="主题教育",
+        kind="theme",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+        required_hours=12,
+    )
+    material = education_models.StudyMaterial.objects.create(
+        campaign=campaign, title="导读", body="正文", file="education/materials/w.pdf"
+    )
+    base = education_models.EducationBase.objects.create(
+        name="林则徐纪念馆", address="澳门路", org=district.comm_a1
+    )
     return {
+        ("meetings", "meeting_id"): meeting.pk,
+        ("meetings", "attachment_id"): attachment.pk,
+        ("meetings", "token"): meeting.signin_token,
+        ("meetings", "org_id"): district.branch_a1.pk,
+        ("meetings", "year"): 2026,
+        ("elections", "election_id"): election.pk,
+        ("education", "campaign_id"): campaign.pk,
+        ("education", "material_id"): material.pk,
+        ("education", "base_id"): base.pk,
+        ("ratings", "org_id"): district.branch_a1.pk,
+        ("ratings", "year"): 2026,
         ("grids", "grid_id"): grid.pk,
         ("grids", "household_id"): household.pk,
         ("grids", "resident_id"): resident.pk,

@@ -226,6 +226,11 @@ TONGXIN = {
     "ELDERLY_AGE": env_int("TONGXIN_ELDERLY_AGE", 80),
     # Admission (DOMAIN.md §6): days before a deadline that it shows on the to-do list.
     "ADMISSION_REMINDER_DAYS": env_int("TONGXIN_ADMISSION_REMINDER_DAYS", 14),
+    # Study and education (《2019—2023年全国党员教育培训工作规划》): hours of concentrated
+    # study a year for members and for branch secretaries, and concentrated trainings a year.
+    "EDUCATION_MEMBER_HOURS": env_int("TONGXIN_EDUCATION_MEMBER_HOURS", 32),
+    "EDUCATION_SECRETARY_HOURS": env_int("TONGXIN_EDUCATION_SECRETARY_HOURS", 56),
+    "EDUCATION_SECRETARY_TRAININGS": env_int("TONGXIN_EDUCATION_SECRETARY_TRAININGS", 1),
     # Printable documents (core/pdf.py): a font file with Chinese characters to embed
     # ("path" or "path#face"); empty: Debian's fonts-noto-cjk or fonts-wqy-zenhei.
     "PDF_FONT": os.environ.get("TONGXIN_PDF_FONT", ""),

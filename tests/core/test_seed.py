@@ -50,11 +50,20 @@ def snapshot():
 
 
 def wipe():
+    from tongxin.assessment.models import BranchRating
     from tongxin.demands.seed import wipe as wipe_demands
     from tongxin.development.models import Applicant
+    from tongxin.education import models as e
     from tongxin.grid import models as g
+    from tongxin.meetings import models as mt
     from tongxin.members import models as m
 
+    BranchRating.objects.all().delete()
+    for model in (e.StudyRecord, e.BaseVisit, e.SecretaryTraining, e.StudyMaterial):
+        model.objects.all().delete()
+    for model in (e.StudyCampaign, e.EducationBase, mt.ComplianceSnapshot, mt.Election):
+        model.objects.all().delete()
+    mt.Meeting.objects.all().delete()  # attendance, events, appraisals go with them
     wipe_demands()  # demands hold the grids, orgs and handlers below
     Applicant.objects.all().delete()
     for model in (g.Visit, g.CareNeed, g.Resident, g.Household, g.Building, g.Grid):

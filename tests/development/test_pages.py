@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from tests.factories import make_user
 from tests.member_factories import id_number, make_member
+from tongxin.core import uploads
 from tongxin.core.models import AuditEntry
 from tongxin.development import rules, services
 from tongxin.development.forms import files as file_forms
@@ -383,7 +384,7 @@ def test_documents_upload_with_type_and_size_limits(client, world, settings):
     assert response.status_code == 400 and "file" in response.context["document_form"].errors
     exe = SimpleUploadedFile("virus.exe", b"MZ\x90\x00", content_type="application/octet-stream")
     assert client.post(url, {**base, "d-file": exe}).status_code == 400
-    big = SimpleUploadedFile("big.pdf", b"%PDF" + b"0" * (file_forms.DOCUMENT_MAX_BYTES + 1))
+    big = SimpleUploadedFile("big.pdf", b"%PDF" + b"0" * (uploads.DOCUMENT_MAX_BYTES + 1))
     assert client.post(url, {**base, "d-file": big}).status_code == 400
     assert Document.objects.filter(applicant=applicant).count() == 1
     body = client.get(f"/admissions/{applicant.pk}/").content.decode()

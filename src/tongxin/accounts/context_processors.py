@@ -7,6 +7,7 @@ from tongxin.members.models import MEMBER_KEEPERS
 
 DEMAND_STAFF = MANAGER_ROLES | {"grid_worker", "dept_handler"}
 DISTRICT = frozenset({"district_admin"})
+PARTY_MEMBER = frozenset({"party_member"})
 
 # (group label, [(url name, label, roles that see it; None = everyone signed in)])
 NAV_GROUPS = [
@@ -30,7 +31,7 @@ NAV_GROUPS = [
             ("members:import", _("Import members"), MEMBER_KEEPERS),
             ("members:lapse", _("Lapse checks"), MEMBER_KEEPERS),
             ("members:care", _("Care"), MEMBER_KEEPERS),
-            ("members:me", _("My party record"), frozenset({"party_member"})),
+            ("members:me", _("My party record"), PARTY_MEMBER),
         ],
     ),
     (
@@ -40,6 +41,30 @@ NAV_GROUPS = [
             ("development:funnel", _("Admission funnel"), MEMBER_KEEPERS),
             ("development:report", _("Admissions by group"), MEMBER_KEEPERS),
             ("development:settings", _("Local admission rules"), DISTRICT),
+        ],
+    ),
+    (
+        _("Organisational life"),
+        [
+            ("meetings:list", _("Meetings"), None),
+            ("meetings:review", _("Meetings to review"), MANAGER_ROLES),
+            ("meetings:signin", _("Sign in to a meeting"), PARTY_MEMBER),
+            ("meetings:mine", _("My meetings"), PARTY_MEMBER),
+            ("compliance:page", _("Compliance"), MEMBER_KEEPERS),
+            ("elections:list", _("Terms and elections"), MEMBER_KEEPERS),
+            ("compliance:settings", _("Organisational life settings"), DISTRICT),
+        ],
+    ),
+    (
+        _("Study and vitality"),
+        [
+            ("education:campaigns", _("Study campaigns"), None),
+            ("education:records", _("Study records"), MEMBER_KEEPERS),
+            ("education:my", _("My study"), PARTY_MEMBER),
+            ("education:bases", _("Education bases"), None),
+            ("education:secretaries", _("Branch secretaries"), MEMBER_KEEPERS),
+            ("ratings:list", _("Star ratings"), MEMBER_KEEPERS),
+            ("ratings:settings", _("Rating settings"), DISTRICT),
         ],
     ),
     (

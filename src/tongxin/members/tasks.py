@@ -3,7 +3,8 @@
 `daily_member_checks` is what cron enqueues each morning (see `tongxin run_daily_checks`):
 lapse and lost-contact detection for the whole district, expiry of transfer letters past
 their validity (DOMAIN.md §4.2–4.4), background jobs a dead worker left "running", and
-the admission files' deadlines (development.tasks, DOMAIN.md §6).
+the admission files' deadlines (development.tasks, DOMAIN.md §6), and organisational life:
+compliance, term reminders and the running year's ratings (meetings.tasks, DOMAIN.md §7).
 `lapse_check` is the on-demand check of one subtree, queued from the lapse page.
 """
 
@@ -24,6 +25,9 @@ def run_daily_member_checks(today=None) -> dict:
     from tongxin.development.tasks import run_daily_admission_checks
 
     result["admissions"] = run_daily_admission_checks(today=today)
+    from tongxin.meetings.tasks import run_daily_meeting_checks
+
+    result["meetings"] = run_daily_meeting_checks(today=today)
     return result
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.core.errors import ValidationError
+from tongxin.core.uploads import check_document
 from tongxin.development import rules
 from tongxin.development.models import Applicant, Document
 from tongxin.development.services.files import IDENTITY_FIELDS
@@ -22,16 +23,6 @@ from tongxin.members.forms.registry import (
 from tongxin.members.models import MEMBER_KEEPERS, Category, Member, Status
 from tongxin.members.services.registry import MEMBER_ORG_TYPES
 from tongxin.orgs.models import Org
-
-# Documents: at most this many bytes, of these kinds (checked by extension and content).
-DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
-DOCUMENT_TYPES = {
-    ".pdf": (b"%PDF",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-    ".docx": (b"PK\x03\x04",),
-}
 
 
 def phase_choices():
@@ -341,15 +332,10 @@ class DocumentForm(forms.Form):
         upload = self.cleaned_data.get("file")
         if not upload:
             return None
-        if upload.size > DOCUMENT_MAX_BYTES:
-            raise ValidationError(_("The file is larger than 10 MB."))
-        name = upload.name.lower()
-        ext = name[name.rfind(".") :] if "." in name else ""
-        magics = DOCUMENT_TYPES.get(ext)
-        head = upload.read(8)
-        upload.seek(0)
-        if not magics or not any(head.startswith(m) for m in magics):
-            raise ValidationError(_("Only PDF, JPEG, PNG or Word (.docx) files are accepted."))
+        try:
+            check_document(upload)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["file"]) from None
         return upload
 
 

@@ -12,6 +12,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
 
@@ -95,13 +96,15 @@ class Period:
     def months(self) -> int:
         return MONTHS_IN[self.unit]
 
-    @property
+    # cached: the full compliance recompute asks for the ends of ~250,000 periods
+    # (functools.cached_property writes the instance __dict__, which a frozen dataclass allows)
+    @cached_property
     def end(self) -> date:
         """The last day of the period (inclusive)."""
         last_month = add_months(self.start, self.months - 1)
         return last_month.replace(day=calendar.monthrange(last_month.year, last_month.month)[1])
 
-    @property
+    @cached_property
     def last_month(self) -> date:
         """The first day of the period's last month."""
         return add_months(self.start, self.months - 1)

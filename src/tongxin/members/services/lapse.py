@@ -35,9 +35,9 @@ from tongxin.members.models import (
 from tongxin.members.rules import lapse as rules
 from tongxin.members.services import registry
 
-# The kinds the daily scan detects. LIFE joins as soon as the meetings app records
-# attendance: add it here and feed `rules.lapse.life_lapse` in `_desired_life`.
-DETECTED_KINDS = (rules.DUES, rules.LOST_6M, rules.LOST_2Y)
+# The kinds the daily scan detects. LIFE is fed from the meetings app's attendance
+# (`_desired_life`).
+DETECTED_KINDS = (rules.DUES, rules.LIFE, rules.LOST_6M, rules.LOST_2Y)
 
 # What a decision on a flag may do to the member's standing (the registry records it).
 OUTCOMES = {
@@ -96,6 +96,62 @@ def _desired_dues(paths, today: date) -> tuple[dict, int]:
     return desired, count
 
 
+def _desired_life(paths, today: date) -> tuple[dict, int]:
+    """{(member_id, "life"): evidence} from one query of roster rows of held meetings.
+
+    A member is expected in a month when they were on the roster of a meeting held that
+    month whose attendance was recorded (attended, leave or absent; a row still "expected"
+    is missing data and is not held against anyone); they attended or were excused (leave
+    with a reason) or missed it (`meetings.rules.lapse_feed.missed_months`: a month in which
+    nothing was expected breaks a run, as an exempted dues month does). Only ended months of
+    the scan window count; months before admission are not judged."""
+    from tongxin.meetings.models import Attendance, AttendanceStatus
+    from tongxin.meetings.rules.compliance import HELD_STATES
+    from tongxin.meetings.rules.lapse_feed import missed_months
+
+    last = rules.last_ended_month(today)
+    rows = _in_scope(
+        Attendance.objects.filter(
+            meeting__on__gte=rules.window_start(today),
+            meeting__on__lt=today.replace(day=1),
+            meeting__state__in=HELD_STATES,
+            status__in=[AttendanceStatus.ATTENDED, AttendanceStatus.LEAVE, AttendanceStatus.ABSENT],
+            member__status=Status.NORMAL,
+        ),
+        paths,
+        "member__org__path",
+    ).values_list("member_id", "meeting__on", "status", "member__admitted_on")
+    expected: dict[int, set[date]] = defaultdict(set)
+    attended: dict[int, set[date]] = defaultdict(set)
+    excused: dict[int, set[date]] = defaultdict(set)
+    admitted: dict[int, date | None] = {}
+    count = 0
+    for member_id, on, status, admitted_on in rows.order_by().iterator(chunk_size=CHUNK):
+        month = on.replace(day=1)
+        expected[member_id].add(month)
+        if status == AttendanceStatus.ATTENDED:
+            attended[member_id].add(month)
+        elif status == AttendanceStatus.LEAVE:
+            excused[member_id].add(month)
+        admitted[member_id] = admitted_on
+        count += 1
+    desired = {}
+    for member_id, months in expected.items():
+        if len(months) - len(attended[member_id]) < rules.LAPSE_MONTHS:
+            continue
+        missed = missed_months(
+            expected=months,
+            attended=attended[member_id],
+            excused=excused[member_id],
+            first_month=admitted[member_id],
+            last_month=last,
+        )
+        runs = rules.consecutive_runs(missed, today=today)
+        if runs:
+            desired[(member_id, rules.LIFE)] = rules.months_evidence(runs[-1])
+    return desired, count
+
+
 def _desired_lost_contact(paths, today: date) -> dict:
     """Lost contact ≥ 6 months for members in good standing; ≥ 2 years also for those whose
     standing was suspended for it (the removal step of 条例 第二十四条)."""
@@ -149,6 +205,8 @@ def _drop_already_resolved(desired: dict, paths) -> int:
 
 def _detect(paths: list[str] | None, today: date, actor, scope_label: str) -> dict:
     desired, unpaid_rows = _desired_dues(paths, today)
+    life, roster_rows = _desired_life(paths, today)
+    desired.update(life)
     desired.update(_desired_lost_contact(paths, today))
     suppressed = _drop_already_resolved(desired, paths)
     with transaction.atomic():
@@ -183,6 +241,7 @@ def _detect(paths: list[str] | None, today: date, actor, scope_label: str) -> di
             "today": today.isoformat(),
             "scope": scope_label,
             "unpaid_rows": unpaid_rows,
+            "roster_rows": roster_rows,
             "created": len(new),
             "updated": len(changed),
             "closed": len(stale),
