@@ -478,3 +478,18 @@ def test_more_rows_through_htmx(client, district, no_study):
     assert r.status_code == 200 and "<html" not in r.content.decode()
     assert r.content.decode().count("<tr>") == 3  # ranks 3 to 5
     assert 'id="rating-more"' in r.content.decode()
+
+
+def test_no_active_indicator_skips_the_rating_without_failing_the_daily_run(district):
+    IndicatorWeight.objects.update(active=False)
+    result = services.compute_ratings(year=2026, today=date(2026, 11, 26))
+    assert result["skipped"] == "no active indicators" and result["rated"] == 0
+    assert not BranchRating.objects.exists()
+
+
+def test_an_emptied_indicator_table_gets_the_defaults_back(district):
+    IndicatorWeight.objects.all().delete()  # e.g. a database flushed after its migrations
+    services.compute_ratings(year=2026, today=date(2026, 11, 26))
+    weights = dict(IndicatorWeight.objects.values_list("code", "weight"))
+    assert sum(weights.values()) == 100 and weights["meeting_compliance"] == 30
+    assert BranchRating.objects.exists()

@@ -110,7 +110,8 @@ def test_detail_scoping(api, b):
     assert api(b.community_admin, "GET", url).json()["may_review"]
     mine = api(b.member_user, "GET", url)
     assert mine.status_code == 200 and mine.json()["signin_code"] is None
-    assert mine.json()["attendance"] == []
+    # a plain member sees their own attendance only (meetings.visibility)
+    assert [a["member_id"] for a in mine.json()["attendance"]] == [b.member.pk]
     assert api(b.outsider, "GET", url).status_code == 404
     assert api(b.outsider_member_user, "GET", url).status_code == 404
     assert api(b.secretary, "GET", f"{URL}/99999999").status_code == 404

@@ -130,6 +130,8 @@ def test_defaults_top_org_and_this_month(b):
         ({"period": "2026-Q5"}, "period"),
         ({"period": "2026-7"}, "period"),
         ({"period": "Q3"}, "period"),
+        ({"period": "9999-12"}, "period"),  # the period after it cannot exist
+        ({"period": "9999"}, "period"),
         ({"org": "abc"}, "org"),
         ({"org": "0"}, "org"),
         ({"org": str(2**63)}, "org"),

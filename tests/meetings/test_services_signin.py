@@ -61,10 +61,11 @@ def test_window_boundaries(b, m, now, ok):
         assert "18:30" in e.value.violations[0].text and "21:30" in e.value.violations[0].text
 
 
-def test_code_outside_the_window_finds_no_meeting(b, m):
+def test_code_outside_the_window_shows_the_window(b, m):
+    # the code is one of the user's own meetings: the refusal names its window (audit fix 6)
     with pytest.raises(MeetingRefused) as e:
         services.sign_in(user=b.member_user, code=m.signin_code, now=OPENS - S)
-    assert e.value.rules == ["signin_code"]
+    assert e.value.rules == ["signin_window"]
 
 
 def test_grace_from_settings(b, m):

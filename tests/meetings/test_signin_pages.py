@@ -93,7 +93,7 @@ def test_code_window_boundaries(client, b, minutes, ok):
     if not ok:
         body = response.content.decode()
         assert response.status_code == 422
-        assert 'data-rule="signin_code"' in body
+        assert 'data-rule="signin_window"' in body
         opens = timezone.localtime(m.starts_at - timedelta(minutes=30))
         closes = timezone.localtime(m.ends_at + timedelta(minutes=30))
         # the window is shown

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.assessment.models import Indicator, IndicatorWeight, RatingSettings
-from tongxin.assessment.services import MAX_STUDY_HOURS, SETTINGS_FIELDS
+from tongxin.assessment.services import MAX_STUDY_HOURS, SETTINGS_FIELDS, ensure_default_weights
 from tongxin.members.forms.registry import org_filter_options, org_filter_queryset
 
 
@@ -46,6 +46,7 @@ class SettingsForm(forms.Form):
         labels = dict(Indicator.choices)
         current = RatingSettings.current()
         weights = {}
+        ensure_default_weights()
         for w in IndicatorWeight.objects.filter(active=True).order_by("sort", "code"):
             name = f"weight_{w.code}"
             weights[name] = forms.IntegerField(

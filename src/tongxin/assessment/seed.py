@@ -18,7 +18,8 @@ def seed(*, scale, rng, out, context) -> dict:
         )
         out.write(
             f"assessment: ratings {year} for {result['branches']} branches in "
-            f"{perf_counter() - started:.1f} s ({result['rated']} with stars: {result['stars']})"
+            f"{perf_counter() - started:.1f} s "
+            f"({result['rated']} with stars: {result.get('stars', {})})"
         )
         counts[f"ratings_{year}"] = result["branches"]
     return counts

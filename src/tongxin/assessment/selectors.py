@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Avg, Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,10 +21,12 @@ from django.utils.translation import gettext_lazy
 
 from tongxin.assessment import access
 from tongxin.assessment.models import BranchRating, Indicator
+from tongxin.core.api_parse import MAX_ID
 from tongxin.orgs import rules as org_rules
 from tongxin.orgs.models import Org
 
 PAGE_SIZE = 50
+YEAR_MIN, YEAR_MAX = 2000, 2100  # a rating year outside this is no year (404)
 MAX_PAGE_SIZE = 200
 _CURSOR = re.compile(r"^(\d{1,7})_(\d{1,3}(?:\.\d{1,2})?)_(\d{1,19})$")
 
@@ -212,6 +215,8 @@ def branch_trend(user, org: Org) -> list[BranchRating]:
 def get_rating(user, org_id: int, year: int) -> BranchRating:
     """One branch's rating in the user's scope (404 otherwise)."""
     access.require_viewer(user)
+    if not (0 < org_id <= MAX_ID and YEAR_MIN <= year <= YEAR_MAX):
+        raise Http404
     return get_object_or_404(
         access.visible_ratings(user).select_related("org", "org__parent"), org_id=org_id, year=year
     )

@@ -51,7 +51,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.assessment import access
 from tongxin.assessment import models as m
-from tongxin.assessment.models import BranchRating, IndicatorWeight, RatingSettings
+from tongxin.assessment.models import DEFAULT_WEIGHTS, BranchRating, IndicatorWeight, RatingSettings
 from tongxin.core import audit
 from tongxin.core.errors import raise_if
 from tongxin.meetings.rules import rating as rrules
@@ -274,7 +274,22 @@ def measure_demands(branches: list[tuple[int, str]], year: int, until: date | No
 # --- computing ------------------------------------------------------------------------------
 
 
+def ensure_default_weights() -> None:
+    """The default indicators (models.DEFAULT_WEIGHTS, as migration 0002 writes them) when the
+    table is empty — e.g. a database flushed after the migrations ran. Never overrides a
+    district's own configuration."""
+    if not IndicatorWeight.objects.exists():
+        IndicatorWeight.objects.bulk_create(
+            [
+                IndicatorWeight(code=code, weight=weight, sort=sort, active=True)
+                for sort, (code, weight) in enumerate(DEFAULT_WEIGHTS.items(), start=1)
+            ],
+            ignore_conflicts=True,
+        )
+
+
 def active_weights() -> list[IndicatorWeight]:
+    ensure_default_weights()
     weights = list(IndicatorWeight.objects.filter(active=True).order_by("sort", "code"))
     errors = rrules.weights_errors({w.code: w.weight for w in weights})
     if errors:
@@ -308,6 +323,10 @@ def compute_ratings(
                 ]
             }
         )
+    ensure_default_weights()
+    if not IndicatorWeight.objects.filter(active=True).exists():
+        # nothing to rate with (every indicator switched off): the daily run goes on
+        return {"year": year, "branches": 0, "rated": 0, "skipped": "no active indicators"}
     weights = active_weights()
     settings_row = RatingSettings.current()
     thresholds = settings_row.thresholds()

@@ -32,7 +32,6 @@ from tongxin.members.models import Member
 from tongxin.orgs import rules as org_rules
 from tongxin.orgs.models import Org
 
-HELD_STATES = ("held", "submitted", "returned", "approved")
 MATERIAL_EXTENSIONS = (
     ".pdf",
     ".doc",
@@ -190,7 +189,7 @@ def _record_errors(
     if meeting is not None:
         if meeting.org_id != member.org_id:
             errors["meeting"] = [_("The meeting is not one of the member's branch.")]
-        elif meeting.state not in HELD_STATES or meeting.on > today:
+        elif not meeting.is_held or meeting.on > today:
             errors["meeting"] = [_("The meeting has not been held.")]
         elif on and meeting.on != on:
             errors["on"] = [_("The date is not the date of the meeting.")]

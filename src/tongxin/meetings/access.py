@@ -38,26 +38,29 @@ def member_of(user):
     return cached
 
 
-def _roster_q(user) -> Q | None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    return Q(
-        pk__in=Attendance.objects.filter(member__user=user).values("meeting_id"),
-    )
+def _signed_in(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
 
 
 def meetings_visible_to(user):
     """Meetings the user may see: keepers' subtrees ∪ meetings whose roster holds the user's
-    own member record."""
-    paths = keeper_paths(user)
-    roster = _roster_q(user)
-    if roster is None:
+    own member record.
+
+    The roster clause is added only when the user has a member record (one cached lookup),
+    and then on the member's id: ``org path OR id IN (roster)`` defeats the path index and
+    scans every meeting, which administrators without a member record (most keepers above
+    the branches) never need."""
+    if not _signed_in(user):
         return Meeting.objects.none()
+    paths = keeper_paths(user)
     if any(p.count("/") == 1 for p in paths):  # the district root: everything
         return Meeting.objects.all()
-    q = roster
+    member = member_of(user)
+    q = Q(pk__in=[])
+    if member is not None:
+        q |= Q(pk__in=Attendance.objects.filter(member_id=member.pk).values("meeting_id"))
     if paths:
-        q = q | path_q(paths, ("org__path",))
+        q |= path_q(paths, ("org__path",))
     return Meeting.objects.filter(q)
 
 

@@ -36,6 +36,7 @@ from tongxin.meetings.models import (
 from tongxin.meetings.rules import compliance as crules
 from tongxin.meetings.rules import kinds as krules
 from tongxin.meetings.rules.periods import MONTH, QUARTER, YEAR, Period
+from tongxin.meetings.visibility import may_see_roster, visible_rows
 from tongxin.orgs.models import Org
 
 
@@ -95,8 +96,11 @@ def meeting_pdf(*, actor, meeting: Meeting) -> bytes:
 
     doc.section(_("Attendance"))
     by_status: dict[str, list[str]] = defaultdict(list)
-    attendance = meeting.attendance.select_related("member").order_by("member__name", "id")
-    for a in attendance:
+    attendance = list(meeting.attendance.select_related("member").order_by("member__name", "id"))
+    see_roster = may_see_roster(actor, meeting)
+    # names and reasons for leave only for those who manage or review (visibility); a plain
+    # member gets the counts and their own line
+    for a in attendance if see_roster else ():
         name = a.member.name
         if a.status == AttendanceStatus.LEAVE and a.leave_reason:
             name = f"{name}（{a.leave_reason}）"
@@ -111,6 +115,13 @@ def meeting_pdf(*, actor, meeting: Meeting) -> bytes:
     ]
     if not held:
         rows.append((_("on the roster"), _count(meeting.should_attend, by_status["expected"])))
+    if not see_roster:
+        own = visible_rows(actor, meeting, attendance, see_roster=False)
+        for a in own:
+            status = a.get_status_display()
+            if a.status == AttendanceStatus.LEAVE and a.leave_reason:
+                status = f"{status}（{a.leave_reason}）"
+            rows.append((_("your attendance"), status))
     doc.key_values(rows)
     if held and meeting.should_attend and not attendance:
         doc.paragraph(_("Only the counts were recorded for this meeting."), muted=True, size=9)

@@ -32,6 +32,8 @@ from tongxin.meetings import access, services
 from tongxin.meetings.models import Kind, Meeting, State, TalkPair
 from tongxin.meetings.rules.periods import Period
 from tongxin.meetings.selectors import meetings as sel
+from tongxin.meetings.services.meetings import YEAR_MAX, YEAR_MIN
+from tongxin.meetings.visibility import visible_rows
 from tongxin.members.models import MEMBER_KEEPERS, Member
 from tongxin.orgs.models import Org
 from tongxin.orgs.selectors import decode_cursor, encode_cursor
@@ -155,6 +157,10 @@ def meeting_out(m: Meeting) -> dict:
 def detail_out(user, meeting_id: int) -> dict:
     m = sel.meeting_detail(user, meeting_id)
     manage = access.may_manage(user, m)
+    review = access.may_review(user, m)
+    # one rule with the page and the PDF: the whole roster for those who manage or review,
+    # a plain member their own row only
+    rows = visible_rows(user, m, m.attendance.all(), see_roster=manage or review)
     return {
         **meeting_out(m),
         "host_id": m.host_id,
@@ -166,7 +172,7 @@ def detail_out(user, meeting_id: int) -> dict:
         "reviewed_at": m.reviewed_at,
         "review_opinion": m.review_opinion,
         "may_manage": manage,
-        "may_review": access.may_review(user, m),
+        "may_review": review,
         # the code is shown to those who run the meeting, not to every member on the roster
         "signin_code": m.signin_code if manage else None,
         "attendance": [
@@ -178,10 +184,8 @@ def detail_out(user, meeting_id: int) -> dict:
                 "signed_in_at": a.signed_in_at,
                 "via": a.via,
             }
-            for a in m.attendance.all()
-        ]
-        if manage or access.may_review(user, m)
-        else [],
+            for a in rows
+        ],
         "events": [
             {
                 "kind": e.kind,
@@ -237,6 +241,12 @@ def _moment(b: Body, field: str, *, required: bool = False) -> datetime | None:
         b.error(
             field,
             _("Enter a date and time with its offset, e.g. 2026-07-15T19:00:00+08:00."),
+        )
+        return None
+    if not YEAR_MIN <= parsed.year <= YEAR_MAX:  # the service's bound, named per field here
+        b.error(
+            field,
+            _("Enter a date in the years %(min)s to %(max)s.") % {"min": YEAR_MIN, "max": YEAR_MAX},
         )
         return None
     return parsed
@@ -463,6 +473,9 @@ def mark_attendance(request, meeting_id: int, payload: AttendanceIn):
             member_id = mb.integer("member_id", minimum=1, maximum=MAX_ID, required=True)
             status = mb.choice("status", ("attended", "leave", "absent"), required=True)
             reason = mb.text("leave_reason", max_length=200)
+            if status == "leave" and not reason and "leave_reason" not in mb.errors:
+                # named by its place in the list, as every other mark error
+                mb.error("leave_reason", _("Leave needs a reason."))
             for field, messages in mb.errors.items():
                 for message in messages:
                     b.error(f"marks.{i}.{field}", message)

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
 
@@ -227,9 +228,15 @@ DEFAULT_POLICY = CompliancePolicy()
 def owes_period(created_on: date, period: Period, min_whole_months: int = 1) -> bool:
     """Whether a branch created on ``created_on`` owes ``period``: it existed for at least
     ``min_whole_months`` whole calendar months of it (see the module docstring)."""
+    return created_on <= _latest_creation(period, min_whole_months)
+
+
+@lru_cache(maxsize=1024)
+def _latest_creation(period: Period, min_whole_months: int) -> date:
+    """The last creation day that still owes ``period`` (memoised: asked once per branch,
+    kind and period in the full recompute)."""
     months = min(min_whole_months, period.months)
-    latest_creation = add_months(period.last_month, -(months - 1))
-    return created_on <= latest_creation
+    return add_months(period.last_month, -(months - 1))
 
 
 # --- outputs -----------------------------------------------------------------------------
@@ -339,7 +346,7 @@ def _kind_compliance(
     today: date | None,
 ) -> KindCompliance:
     mk = kind(code)
-    mine = [m for m in meetings if m.kind == code]
+    mine = meetings  # the caller passes this kind's meetings only
     held = sum(1 for m in mine if m.held)
     approved = [m for m in mine if m.approved]
     rate = attendance_rate(m.attendance for m in approved if m.attendance is not None)
@@ -358,8 +365,14 @@ def _kind_compliance(
         return result(LONGER_PERIOD)
     rows = []
     for p in subs:
-        n_held = sum(1 for m in mine if m.held and p.contains(m.on))
-        n_approved = sum(1 for m in approved if p.contains(m.on))
+        start, end = p.start, p.end
+        n_held = n_approved = 0
+        for m in mine:
+            if start <= m.on <= end:
+                if m.held:
+                    n_held += 1
+                if m.approved:
+                    n_approved += 1
         if not owes_period(created_on, p, policy.min_whole_months):
             status = NOT_DUE
         elif n_approved >= freq.times:
@@ -388,7 +401,11 @@ def meeting_compliance_for_branch(
     reporting period. Meetings outside the period are ignored; meetings dated before
     ``created_on`` or in the future are counted as given (refusing them when they are
     recorded is the services' job)."""
-    inside = [m for m in meetings if period.contains(m.on)]
+    start, end = period.start, period.end
+    inside = [m for m in meetings if start <= m.on <= end]
+    by_kind: dict[str, list[MeetingRecord]] = {}
+    for m in inside:
+        by_kind.setdefault(m.kind, []).append(m)
     freqs = policy.frequencies
     kinds = tuple(
         _kind_compliance(
@@ -398,7 +415,7 @@ def meeting_compliance_for_branch(
             created_on=created_on,
             has_committee=has_committee,
             has_groups=has_groups,
-            meetings=inside,
+            meetings=by_kind.get(k.code, []),
             policy=policy,
             today=today,
         )

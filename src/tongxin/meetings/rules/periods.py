@@ -1,9 +1,10 @@
 """Reporting periods: a year ("2026"), a quarter ("2026-Q3") or a month ("2026-07").
 
 Parsing is strict: exactly these three forms, upper-case ``Q``, two-digit month, no spaces,
-years 1900–9999. Anything else raises :class:`~tongxin.meetings.rules.common.RuleError`
-with a message that says which forms are accepted. ``end`` is the period's LAST DAY
-(inclusive), so ``p.start <= d <= p.end`` is "d is in p".
+years 1900–2100 (no later year is of use, and the period after December 9999 cannot exist).
+Anything else raises :class:`~tongxin.meetings.rules.common.RuleError` with a message that says
+which forms are accepted. ``end`` is the period's LAST DAY (inclusive), so
+``p.start <= d <= p.end`` is "d is in p".
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +24,7 @@ QUARTER = "quarter"
 YEAR = "year"
 UNITS = (MONTH, QUARTER, YEAR)
 MONTHS_IN = {MONTH: 1, QUARTER: 3, YEAR: 12}
-MIN_YEAR, MAX_YEAR = 1900, 9999
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 MSG = {
     "empty": _("Enter a period: a year (2026), a quarter (2026-Q3) or a month (2026-07)."),
@@ -32,7 +33,7 @@ MSG = {
     ),
     "quarter": _('"%(text)s": there is no quarter %(quarter)s; quarters are Q1 to Q4.'),
     "month": _('"%(text)s": there is no month %(month)s; months are 01 to 12.'),
-    "year": _('"%(text)s": the year must be between 1900 and 9999.'),
+    "year": _('"%(text)s": the year must be between 1900 and 2100.'),
     "unit": _('"%(unit)s" is not a period unit: use month, quarter or year.'),
 }
 
@@ -137,6 +138,10 @@ def period_of(d: date, unit: str) -> Period:
     return Period(date(d.year, d.month - (d.month - 1) % n, 1), unit)
 
 
+# memoised: the full compliance recompute asks the same ~30 questions ~1.2 million times, and
+# handing back the same Period objects keeps their cached ``end`` (the answer is a tuple of
+# frozen objects, safe to share; a bad unit raises and is not cached)
+@lru_cache(maxsize=1024)
 def periods_within(outer: Period, unit: str) -> tuple[Period, ...]:
     """The periods of ``unit`` contained in ``outer``, in order: the 3 months of a quarter,
     the 4 quarters of a year, the period itself for the same unit, and NONE for a longer

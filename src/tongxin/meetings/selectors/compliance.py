@@ -12,13 +12,14 @@ caller's scope is not found (404); a user who keeps nothing is refused (403).
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Substr
 from django.http import Http404
@@ -231,7 +232,7 @@ def rollup(user, org: Org, period: Period) -> Rollup:
 def kinds_summed(user, org: Org, period: Period) -> tuple[list[dict], list[dict]]:
     """Per kind due/held/approved/met with the missing and open periods summed over the
     subtree's snapshots, and the missing items with the number of branches missing each.
-    On PostgreSQL summed in SQL (three grouped queries over the JSON arrays); elsewhere
+    On PostgreSQL summed in SQL (one grouped query over the JSON arrays); elsewhere
     read and summed in Python (one query)."""
     if not org.path.startswith(tuple(_keeper_paths(user))):
         raise Http404
@@ -294,39 +295,63 @@ def _sums_python(org: Org, period: Period):
     return sums, missing, opened
 
 
+# The kinds of a snapshot as typed columns: jsonb_to_recordset reads each array element once
+# (``k->>'due'`` per column re-parsed it) — about half the time of the lookups.
+_KIND_COLUMNS = (
+    "kind text, due int, held int, approved int, met int, should_attend int, attended int, "
+    "open jsonb, missing jsonb"
+)
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value  # a driver without jsonb
+
+
 def _sums_sql(org: Org, period: Period):
+    """One pass over the subtree's snapshots, grouped first by (kind, open periods, missing
+    periods) — a hash aggregate with few groups per kind, so each distinct list comes back
+    once with its count rather than once per branch — then by kind. The missing items are
+    counted from each kind's own ``missing`` list: the snapshot's top-level ``missing`` is
+    exactly those lists (services.compliance.snapshot_row), and the Python path reads that.
+
+    JIT is off for it: the planner prices a set-returning function at 100 rows a call, so
+    ~11,000 snapshots look like a million rows and PostgreSQL spent ~0.8 s compiling a plan
+    that runs in ~100 ms."""
     snap = ComplianceSnapshot._meta.db_table
     orgs = Org._meta.db_table
     where = "s.period = %s"
     params: list = [period.label]
     if org.path.count("/") > 1:
         where += f" AND s.org_id IN (SELECT id FROM {orgs} WHERE path LIKE %s)"  # noqa: S608
-        params.append(org.path + "%")
-    cols = ", ".join(f"SUM((k->>'{name}')::int)" for name in SUMMED)
+        params.append(org.path + "%")  # paths are digits and "/"
+    inner = ", ".join(f"SUM(k.{name}) AS {name}" for name in SUMMED)
+    outer = ", ".join(f"SUM(g.{name})" for name in SUMMED)
+    sql = (
+        f"SELECT g.kind, {outer}, "  # noqa: S608 (constants)
+        "array_agg(g.open) FILTER (WHERE g.open <> '[]'::jsonb), "
+        "array_agg(jsonb_build_array(g.missing, g.n)) FILTER (WHERE g.missing <> '[]'::jsonb) "
+        f"FROM (SELECT k.kind, k.open, k.missing, COUNT(*) AS n, {inner} "
+        f"FROM {snap} s, jsonb_to_recordset(s.kinds) AS k({_KIND_COLUMNS}) "
+        f"WHERE {where} GROUP BY 1, 2, 3) g GROUP BY 1"
+    )
     sums: dict[str, dict] = {}
-    missing: dict[tuple[str, str], int] = {}
-    with connection.cursor() as c:
-        c.execute(
-            f"SELECT k->>'kind', {cols} FROM {snap} s, jsonb_array_elements(s.kinds) k "  # noqa: S608 (constants)
-            f"WHERE {where} GROUP BY 1",
-            params,
-        )
-        for code, *values in c.fetchall():
-            sums[code] = dict(zip(SUMMED, (int(v or 0) for v in values), strict=True))
-        c.execute(
-            f"SELECT m->>0, m->>1, COUNT(*) FROM {snap} s, jsonb_array_elements(s.missing) m "  # noqa: S608
-            f"WHERE {where} GROUP BY 1, 2",
-            params,
-        )
-        for code, label, n in c.fetchall():
-            missing[(code, label)] = n
-        c.execute(
-            f"SELECT DISTINCT k->>'kind', o FROM {snap} s, jsonb_array_elements(s.kinds) k, "  # noqa: S608
-            f"jsonb_array_elements_text(k->'open') o WHERE {where}",
-            params,
-        )
-        opened = set(c.fetchall())
-    return sums, missing, opened
+    missing: dict[tuple[str, str], int] = defaultdict(int)
+    opened: set[tuple[str, str]] = set()
+    # SET LOCAL lasts to the end of the transaction: one of its own when there is none (no
+    # savepoint inside an outer one — the setting is harmless there and it costs no query)
+    with transaction.atomic(savepoint=False), connection.cursor() as c:
+        c.execute("SET LOCAL jit = off")
+        c.execute(sql, params)
+        rows = c.fetchall()
+    for code, *values, open_lists, missing_lists in rows:
+        sums[code] = dict(zip(SUMMED, (int(v or 0) for v in values), strict=True))
+        for labels in open_lists or ():
+            opened.update((code, label) for label in _json(labels))
+        for pair in missing_lists or ():
+            labels, n = _json(pair)
+            for label in labels:
+                missing[(code, label)] += n
+    return sums, dict(missing), opened
 
 
 def _float(value):

@@ -26,7 +26,7 @@ Decisions (issue 5 "bad input"):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -71,6 +71,8 @@ TOPIC_MAX = 200
 PLACE_MAX = 200
 TEXT_MAX = 20000
 REASON_MAX = 200
+YEAR_MIN, YEAR_MAX = 2000, 2100  # meetings are dated within these years
+MAX_LENGTH = timedelta(hours=24)  # a meeting lasts at most a day (its sign-in code with it)
 MARKS_STATUSES = (AttendanceStatus.ATTENDED, AttendanceStatus.LEAVE, AttendanceStatus.ABSENT)
 
 MSG = {
@@ -84,6 +86,10 @@ MSG = {
         "pair kind."
     ),
     "order": gettext_lazy("The meeting must end after it starts."),
+    "too_long": gettext_lazy(
+        "A meeting lasts at most 24 hours: ends_at must be at most 24 hours after starts_at "
+        "(it is %(hours)s hours after)."
+    ),
     "state": gettext_lazy("The meeting is %(state)s: it cannot be %(action)s."),
     "future_held": gettext_lazy(
         "The meeting starts at %(starts)s, in the future: it cannot be recorded as held yet."
@@ -134,6 +140,16 @@ def _aware(value, field: str) -> datetime:
         raise ValidationError({field: [_("Enter a date and time.")]})
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError({field: [_("Enter a date and time with its time zone.")]})
+    # a year far off is a typing error (and 9999-12-31 at -12:00 overflows in Shanghai time)
+    if not YEAR_MIN <= value.year <= YEAR_MAX:
+        raise ValidationError(
+            {
+                field: [
+                    _("Enter a date in the years %(min)s to %(max)s.")
+                    % {"min": YEAR_MIN, "max": YEAR_MAX}
+                ]
+            }
+        )
     return value
 
 
@@ -229,10 +245,20 @@ def _check_plan(*, org, kind, party_group, talk_pair, participants, starts_at, e
             ]
     if errors:
         raise ValidationError(errors)
-    if ends_at <= starts_at:
-        violations.append(c.violation("meeting_order", c.ART_SIGNIN, MSG["order"]))
+    violations += _length_violations(starts_at, ends_at)
     if violations:
         raise MeetingRefused(violations)
+
+
+def _length_violations(starts_at, ends_at) -> list:
+    """The meeting ends after it starts, and at most MAX_LENGTH later (the sign-in window
+    follows the meeting: a meeting of weeks would keep its code valid for weeks)."""
+    if ends_at <= starts_at:
+        return [c.violation("meeting_order", c.ART_SIGNIN, MSG["order"])]
+    if ends_at - starts_at > MAX_LENGTH:
+        hours = (ends_at - starts_at).total_seconds() / 3600
+        return [c.violation("meeting_too_long", c.ART_SIGNIN, MSG["too_long"], hours=f"{hours:g}")]
+    return []
 
 
 # --- plan ------------------------------------------------------------------------------------
@@ -406,8 +432,8 @@ def update_meeting(*, actor, meeting, version=None, **fields) -> Meeting:
         if meeting.kind != Kind.HEART_TALK or fields["talk_pair"] not in TalkPair.values:
             raise refuse("heart_talk", c.ART_HEART_TALK, MSG["talk"])
         meeting.talk_pair = fields["talk_pair"]
-    if meeting.ends_at <= meeting.starts_at:
-        raise refuse("meeting_order", c.ART_SIGNIN, MSG["order"])
+    if violations := _length_violations(meeting.starts_at, meeting.ends_at):
+        raise MeetingRefused(violations)
     meeting.on = _local_day(meeting.starts_at)
     after = {
         "topic": meeting.topic,

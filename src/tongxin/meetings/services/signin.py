@@ -7,7 +7,10 @@
 * A cancelled (or already submitted/approved) meeting refuses.
 * A second sign-in changes nothing and says so (``attendance.already`` is True).
 * Codes are not globally unique: a code is looked up among the meetings whose roster holds the
-  user's member and whose window is open now. Code guesses are rate-limited per user.
+  user's member and whose window is open now. When none is open but the code is one of the
+  user's own meetings, the refusal is ``signin_window`` with that meeting's window (the next
+  one to come, else the latest); a code of none of them is ``signin_code``. Code guesses are
+  rate-limited per user.
 * Sign-in does not bump the meeting's version (a host's attendance form stays current).
 """
 
@@ -22,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tongxin.core import ratelimit
+from tongxin.core.api_parse import has_control
 from tongxin.meetings import access
 from tongxin.meetings.models import Attendance, AttendanceStatus, Meeting, SigninVia, State
 from tongxin.meetings.rules import common as c
@@ -65,9 +69,30 @@ def _find_by_code(member, code: str, now) -> Meeting:
         ends_at__gte=now - after,
     ).exclude(state=State.CANCELLED)
     meeting = candidates.order_by("starts_at", "id").first()
-    if meeting is None:
+    if meeting is not None:
+        return meeting
+    # the code is one of the user's own meetings, outside its window: say when it opens
+    mine = Meeting.objects.filter(signin_code=code, attendance__member=member).exclude(
+        state=State.CANCELLED
+    )
+    upcoming = mine.filter(starts_at__gt=now).order_by("starts_at", "id").first()
+    nearest = upcoming or mine.order_by("-starts_at", "-id").first()
+    if nearest is None:
         raise refuse("signin_code", c.ART_SIGNIN, MSG["no_code"])
-    return meeting
+    raise _window_refused(nearest, now)
+
+
+def _window_refused(meeting: Meeting, now):
+    before, after = signin_grace()
+    opens, closes = srules.signin_window(meeting.starts_at, meeting.ends_at, before, after)
+    return refuse(
+        "signin_window",
+        c.ART_SIGNIN,
+        MSG["window"],
+        opens=_fmt(opens),
+        closes=_fmt(closes),
+        now=_fmt(now),
+    )
 
 
 @transaction.atomic
@@ -85,7 +110,8 @@ def sign_in(*, user, code=None, token=None, meeting=None, now=None) -> Attendanc
     if member is None:
         raise refuse("not_on_roster", c.ART_SIGNIN, MSG["not_on_roster"])
     if token is not None:
-        if not isinstance(token, str) or not 1 <= len(token) <= 64:
+        # NUL would reach PostgreSQL (DataError); a token is 32 hex digits anyway
+        if not isinstance(token, str) or not 1 <= len(token) <= 64 or has_control(token):
             raise ValidationError({"token": [_("This sign-in link is not valid.")]})
         found = Meeting.objects.filter(signin_token=token).first()
         if found is None or (meeting is not None and found.pk != meeting.pk):
@@ -108,15 +134,7 @@ def sign_in(*, user, code=None, token=None, meeting=None, now=None) -> Attendanc
         )
     before, after = signin_grace()
     if not srules.signin_open(now, meeting.starts_at, meeting.ends_at, before, after):
-        opens, closes = srules.signin_window(meeting.starts_at, meeting.ends_at, before, after)
-        raise refuse(
-            "signin_window",
-            c.ART_SIGNIN,
-            MSG["window"],
-            opens=_fmt(opens),
-            closes=_fmt(closes),
-            now=_fmt(now),
-        )
+        raise _window_refused(meeting, now)
     row.already = row.status == AttendanceStatus.ATTENDED
     if row.already:
         return row

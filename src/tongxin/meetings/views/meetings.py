@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tongxin.core.api_parse import MAX_ID, has_control
 from tongxin.core.errors import PermissionDenied, ValidationError
 from tongxin.meetings import access, services
 from tongxin.meetings.forms import (
@@ -36,7 +37,9 @@ from tongxin.meetings.forms import (
     keeper_branches,
 )
 from tongxin.meetings.models import AppraisalResult, Kind, Meeting, State
+from tongxin.meetings.rules import compliance as crules
 from tongxin.meetings.selectors import meetings as selectors
+from tongxin.meetings.visibility import may_see_roster, visible_rows
 from tongxin.members.forms.registry import SELECT_LIMIT, apply_service_errors
 
 T = "meetings/"
@@ -48,7 +51,7 @@ OPEN_FOR_MINUTES = (State.PLANNED, State.HELD, State.RETURNED)
 OPEN_FOR_SUBMIT = (State.HELD, State.RETURNED)
 OPEN_FOR_ATTACHMENTS = (State.PLANNED, State.HELD, State.RETURNED)
 OPEN_FOR_APPRAISAL = (State.HELD, State.RETURNED)
-HELD_STATES = (State.HELD, State.SUBMITTED, State.RETURNED, State.APPROVED)
+CODE_MAX = 50  # an org code typed into ?org=
 
 
 def refusals_of(exc) -> list[dict]:
@@ -167,7 +170,11 @@ def _chosen_branch(request, data):
     raw = (data or {}).get("org") or request.GET.get("org")
     if raw:
         raw = str(raw).strip()
-        found = branches.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if not raw or len(raw) > CODE_MAX or has_control(raw):
+            return None  # no branch is named so (and NUL never reaches the database)
+        found = None
+        if raw.isdigit() and 0 < int(raw) <= MAX_ID:
+            found = branches.filter(pk=int(raw)).first()
         if found is None:
             found = branches.filter(code=raw).first()
         return found
@@ -223,12 +230,16 @@ def _detail_context(request, meeting: Meeting, **overrides) -> dict:
     user = request.user
     manage = access.may_manage(user, meeting)
     review = access.may_review(user, meeting)
-    rows = list(
+    see_roster = may_see_roster(user, meeting)
+    rows = visible_rows(
+        user,
+        meeting,
         _related(
             meeting,
             "attendance",
             meeting.attendance.select_related("member").order_by("member__name", "pk"),
-        )
+        ),
+        see_roster=see_roster,
     )
     state = meeting.state
     version = {"version": meeting.version}
@@ -237,11 +248,12 @@ def _detail_context(request, meeting: Meeting, **overrides) -> dict:
         "rows": rows,
         "may_manage": manage,
         "may_review": review,
+        "see_roster": see_roster,
         "events": _events(meeting),
         "attachments": list(_related(meeting, "attachments", meeting.attachments.all())),
         "refusals": [],
         "stale": False,
-        "is_held": state in HELD_STATES,
+        "is_held": state in crules.HELD_STATES,
         "is_appraisal": meeting.kind == Kind.APPRAISAL,
     }
     if manage and state in (State.PLANNED, State.HELD):  # sign-in stays open while held

@@ -21,8 +21,6 @@ from tongxin.core.errors import PermissionDenied, ValidationError
 from tongxin.meetings import access, services
 from tongxin.meetings.forms import SigninCodeForm
 from tongxin.meetings.models import Attendance, AttendanceStatus, Meeting, State
-from tongxin.meetings.rules.signin import signin_window
-from tongxin.meetings.services.common import signin_grace
 from tongxin.meetings.views.meetings import refusals_of
 
 T = "meetings/"
@@ -64,29 +62,10 @@ def _call_sign_in(request, **how):
     return attendance, bool(getattr(attendance, "already", False)), []
 
 
-def _windows_of_code(user, code: str) -> list[dict]:
-    """When a code finds no open meeting: the user's own meetings with that code and their
-    sign-in windows (so "outside the window" shows the window)."""
-    member = access.member_of(user)
-    if member is None:
-        return []
-    before, after = signin_grace()
-    rows = (
-        Meeting.objects.filter(signin_code=code, attendance__member=member)
-        .exclude(state=State.CANCELLED)
-        .order_by("-starts_at")[:3]
-    )
-    out = []
-    for m in rows:
-        opens, closes = signin_window(m.starts_at, m.ends_at, before, after)
-        out.append({"meeting": m, "opens": opens, "closes": closes})
-    return out
-
-
 @login_required
 def signin_code(request):
     form = SigninCodeForm(request.POST if request.method == "POST" else None)
-    refusals, status, windows = [], 200, []
+    refusals, status = [], 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
@@ -97,15 +76,15 @@ def signin_code(request):
             else:
                 if attendance is not None:
                     return _signed_in(request, attendance, again=again)
+                # outside the window of one of the user's meetings, the service's refusal
+                # (signin_window) shows that window; an unknown code says so (signin_code)
                 status = 422
-                windows = _windows_of_code(request.user, form.cleaned_data["code"])
     return render(
         request,
         T + "signin.html",
         {
             "form": form,
             "refusals": refusals,
-            "windows": windows,
             "today": _today_rows(request.user),
         },
         status=status,
