@@ -152,6 +152,12 @@ class StudyRecord(models.Model):
                 condition=models.Q(hours__gte=Decimal("0.5"), hours__lte=24),
                 name="study_hours_bounds",
             ),
+            # one record per member and meeting (services.record_study_from_meeting)
+            models.UniqueConstraint(
+                fields=["member", "meeting"],
+                condition=models.Q(meeting__isnull=False),
+                name="study_member_meeting_once",
+            ),
         ]
 
     def __str__(self) -> str:

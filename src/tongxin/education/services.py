@@ -7,7 +7,7 @@ before anything is written; `PermissionDenied` when the actor may not act on the
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -28,6 +28,7 @@ from tongxin.education.models import (
     StudyRecord,
     Way,
 )
+from tongxin.meetings.models import AttendanceStatus, Kind, State
 from tongxin.members.models import Member
 from tongxin.orgs import rules as org_rules
 from tongxin.orgs.models import Org
@@ -232,6 +233,12 @@ def record_study(
         today=_today(today),
         errors=errors,
     )
+    if (
+        meeting is not None
+        and "meeting" not in errors
+        and StudyRecord.objects.filter(member=member, meeting=meeting).exists()
+    ):
+        errors["meeting"] = [_("This member already has a study record for this meeting.")]
     raise_if(errors)
     record = StudyRecord.objects.create(
         member=member,
@@ -253,6 +260,86 @@ def record_study(
         ),
     )
     return record
+
+
+# --- study hours from approved meetings ------------------------------------------------------
+def meeting_hours(starts_at, ends_at) -> Decimal:
+    """A meeting's length in study hours: rounded down to the half hour, clamped to the
+    bounds of one record (rules.MIN_RECORD_HOURS … rules.MAX_RECORD_HOURS)."""
+    halves = Decimal((ends_at - starts_at).total_seconds()) / (3600 * rules.HOURS_STEP)
+    hours = halves.to_integral_value(rounding=ROUND_FLOOR) * rules.HOURS_STEP
+    return min(max(hours, rules.MIN_RECORD_HOURS), rules.MAX_RECORD_HOURS)
+
+
+def campaign_for(org: Org, on: date) -> StudyCampaign | None:
+    """The campaign a study of `org` on `on` counts for: the one campaign launched by the org
+    or an org above it (active) whose period covers the day; none when there are none or
+    several (the branch then links a campaign by hand)."""
+    found = list(
+        StudyCampaign.objects.filter(
+            org__path__in=access.ancestors(org.path),
+            org__active=True,
+            starts_on__lte=on,
+            ends_on__gte=on,
+        ).order_by("pk")[:2]
+    )
+    return found[0] if len(found) == 1 else None
+
+
+@transaction.atomic
+def record_study_from_meeting(*, meeting, actor) -> int:
+    """Study records for those who attended an approved study session or party lecture.
+
+    Called by meetings.services.review_meeting on approval, in its transaction (the meeting
+    row is locked there). One record per attendee (status attended; leave and absent get
+    none) and meeting: members who already have one for this meeting are skipped, so calling
+    it again writes nothing. Returns the number of records written; one audit row sums
+    them up (none when nothing was written).
+    """
+    if meeting.kind not in (Kind.STUDY, Kind.PARTY_LECTURE) or meeting.state != State.APPROVED:
+        return 0
+    attendees = list(
+        meeting.attendance.filter(status=AttendanceStatus.ATTENDED)
+        .order_by("member_id")
+        .values_list("member_id", flat=True)
+    )
+    done = set(
+        StudyRecord.objects.filter(meeting=meeting, member_id__in=attendees).values_list(
+            "member_id", flat=True
+        )
+    )
+    new = [m for m in attendees if m not in done]
+    if not new:
+        return 0
+    hours = meeting_hours(meeting.starts_at, meeting.ends_at)
+    campaign = campaign_for(meeting.org, meeting.on)
+    recorded_by = actor if getattr(actor, "is_authenticated", False) else None
+    StudyRecord.objects.bulk_create(
+        StudyRecord(
+            member_id=member_id,
+            on=meeting.on,
+            hours=hours,
+            way=Way.MEETING,
+            topic=meeting.topic[:200],
+            campaign=campaign,
+            meeting=meeting,
+            recorded_by=recorded_by,
+        )
+        for member_id in new
+    )
+    audit.record(
+        actor=actor,
+        action="study_from_meeting",
+        obj=meeting,
+        changes={
+            "study_records": [None, len(new)],
+            "members": [None, new],
+            "hours": [None, hours],
+            "on": [None, meeting.on],
+            "campaign": [None, campaign.pk if campaign else None],
+        },
+    )
+    return len(new)
 
 
 @transaction.atomic

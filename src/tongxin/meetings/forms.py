@@ -6,9 +6,10 @@ window, states) are the services' (meetings/services) and come back as refusals.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -17,6 +18,7 @@ from tongxin.core.uploads import check_document
 from tongxin.meetings.models import AttendanceStatus, Grade, Kind, Meeting, State, TalkPair
 from tongxin.meetings.rules.common import RuleError
 from tongxin.meetings.rules.periods import MONTH, Period
+from tongxin.meetings.services.meetings import MAX_LENGTH  # a meeting lasts at most a day
 from tongxin.members.forms.registry import DateInput, org_filter_options, org_filter_queryset
 from tongxin.members.models import Member, Status
 from tongxin.orgs import rules as org_rules
@@ -105,16 +107,21 @@ class MeetingFilterForm(forms.Form):
 # ------------------------------------------------------------------ planning
 
 
-class PlanForm(forms.Form):
-    """Plan a meeting of one branch. The branch is chosen first (by a GET form on the page);
-    the member fields then list that branch's members and groups."""
+class MeetingFieldsForm(forms.Form):
+    """What planning and changing a meeting share: topic, time (a day, start and end, and the
+    day it ends when it runs past midnight), place, host, recorder and agenda. The time is
+    read in the local time zone (Asia/Shanghai)."""
 
-    org = forms.ModelChoiceField(label=_("Branch"), queryset=Org.objects.none())
-    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
     topic = forms.CharField(label=_("Topic"), max_length=200)
     on = forms.DateField(label=_("Date"), widget=DateInput)
     start = forms.TimeField(label=_("Starts at"), widget=TimeInput)
     end = forms.TimeField(label=_("Ends at"), widget=TimeInput)
+    end_on = forms.DateField(
+        label=_("Ends on"),
+        required=False,
+        widget=DateInput,
+        help_text=_("Only when the meeting runs past midnight; empty: the same day."),
+    )
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
     host = forms.ModelChoiceField(label=_("Host"), queryset=Member.objects.none(), required=False)
     recorder = forms.ModelChoiceField(
@@ -123,6 +130,45 @@ class PlanForm(forms.Form):
     agenda = forms.CharField(
         label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
+
+    def clean(self):
+        d = super().clean()
+        span = self.span()
+        if span is not None:
+            starts_at, ends_at = span
+            field = "end_on" if d.get("end_on") not in (None, d.get("on")) else "end"
+            if ends_at <= starts_at:
+                self.add_error(field, _("The meeting must end after it starts."))
+            elif ends_at - starts_at > MAX_LENGTH:
+                self.add_error(
+                    field,
+                    _("A meeting lasts at most 24 hours (this one lasts %(hours)s hours).")
+                    % {"hours": f"{(ends_at - starts_at).total_seconds() / 3600:g}"},
+                )
+        return d
+
+    def span(self) -> tuple[datetime, datetime] | None:
+        """(starts_at, ends_at), aware, of the cleaned date and times; None while one is
+        missing or invalid."""
+        d = getattr(self, "cleaned_data", {})
+        on, start, end = d.get("on"), d.get("start"), d.get("end")
+        if not (on and start and end):
+            return None
+        return self._at(on, start), self._at(d.get("end_on") or on, end)
+
+    @staticmethod
+    def _at(day: date, t: time) -> datetime:
+        return timezone.make_aware(datetime.combine(day, t))
+
+
+class PlanForm(MeetingFieldsForm):
+    """Plan a meeting of one branch. The branch is chosen first (by a GET form on the page);
+    the member fields then list that branch's members and groups."""
+
+    field_order = ["org", "kind"]  # then the shared fields, then the ones below
+
+    org = forms.ModelChoiceField(label=_("Branch"), queryset=Org.objects.none())
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
     party_group = forms.ModelChoiceField(
         label=_("Party group"),
         queryset=Org.objects.none(),
@@ -177,9 +223,6 @@ class PlanForm(forms.Form):
         if org is not None and self.branch is not None and org.pk != self.branch.pk:
             # the branch changed after the member fields were listed: show the new lists
             self.add_error("org", _("The branch changed: check the people and the group."))
-        on, start, end = d.get("on"), d.get("start"), d.get("end")
-        if on and start and end and end <= start:
-            self.add_error("end", _("The meeting must end after it starts."))
         if d.get("kind") == Kind.HEART_TALK:
             if len(d.get("participants") or []) != 2:
                 self.add_error("participants", _("A heart-to-heart talk needs exactly two people."))
@@ -189,18 +232,16 @@ class PlanForm(forms.Form):
             self.add_error("party_group", _("A party group meeting needs its party group."))
         return d
 
-    def _at(self, t: time) -> datetime:
-        return timezone.make_aware(datetime.combine(self.cleaned_data["on"], t))
-
     def service_kwargs(self) -> dict:
         d = self.cleaned_data
         heart = d["kind"] == Kind.HEART_TALK
+        starts_at, ends_at = self.span()
         return {
             "org": d["org"],
             "kind": d["kind"],
             "topic": d["topic"],
-            "starts_at": self._at(d["start"]),
-            "ends_at": self._at(d["end"]),
+            "starts_at": starts_at,
+            "ends_at": ends_at,
             "place": d["place"],
             "host": d["host"],
             "recorder": d["recorder"],
@@ -210,6 +251,65 @@ class PlanForm(forms.Form):
             "participants": list(d["participants"]) if heart else None,
             "notify": d["notify"],
         }
+
+
+class EditForm(MeetingFieldsForm):
+    """Change a planned meeting: the shared fields, prefilled from the meeting, and the
+    version the page showed. Kind, branch and roster stay as planned (the service's rule)."""
+
+    version = VersionField()
+
+    def __init__(self, *args, meeting: Meeting, **kwargs):
+        self.meeting = meeting
+        starts, ends = timezone.localtime(meeting.starts_at), timezone.localtime(meeting.ends_at)
+        kwargs.setdefault(
+            "initial",
+            {
+                "topic": meeting.topic,
+                "on": starts.date(),
+                "start": starts.time(),
+                "end": ends.time(),
+                "end_on": ends.date() if ends.date() != starts.date() else None,
+                "place": meeting.place,
+                "host": meeting.host_id,
+                "recorder": meeting.recorder_id,
+                "agenda": meeting.agenda,
+                "version": meeting.version,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        # the branch's members in good standing, and whoever is named now (so an unchanged
+        # host who has since left good standing is still shown, and kept)
+        named = [pk for pk in (meeting.host_id, meeting.recorder_id) if pk]
+        members = Member.objects.filter(
+            Q(org_id=meeting.org_id, status=Status.NORMAL) | Q(pk__in=named)
+        ).order_by("name", "pk")
+        for name in ("host", "recorder"):
+            self.fields[name].queryset = members
+
+    def changes(self) -> dict:
+        """The fields that differ from the meeting, as update_meeting takes them."""
+        d, m = self.cleaned_data, self.meeting
+        starts_at, ends_at = self.span()
+        now = {
+            "topic": d["topic"].strip(),
+            "place": d["place"].strip(),
+            "agenda": d["agenda"].strip(),
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "host": d["host"],
+            "recorder": d["recorder"],
+        }
+        was = {
+            "topic": m.topic,
+            "place": m.place,
+            "agenda": m.agenda,
+            "starts_at": m.starts_at,
+            "ends_at": m.ends_at,
+            "host": m.host,
+            "recorder": m.recorder,
+        }
+        return {k: v for k, v in now.items() if v != was[k]}
 
 
 # ------------------------------------------------------------------ the meeting page

@@ -13,6 +13,7 @@ urlpatterns = [
     path("signin/", signin.signin_code, name="signin"),
     path("s/<str:token>/", signin.signin_token, name="signin_token"),
     path("<int:meeting_id>/", meetings.meeting_detail, name="detail"),
+    path("<int:meeting_id>/edit/", meetings.meeting_edit, name="edit"),
     path("<int:meeting_id>/attendance/", meetings.meeting_attendance, name="attendance"),
     path("<int:meeting_id>/held/", meetings.meeting_held, name="held"),
     path("<int:meeting_id>/submit/", meetings.meeting_submit, name="submit"),

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from tongxin.core.notify import notify
 from tongxin.core.uploads import check_document
+from tongxin.education.services import record_study_from_meeting
 from tongxin.meetings import access
 from tongxin.meetings.models import (
     AppraisalResult,
@@ -754,6 +755,7 @@ def review_meeting(*, actor, meeting, approve, opinion="", version=None, now=Non
         lambda: _notify(secretaries, f"meeting_{to_state}", subject, opinion, url, key)
     )
     if approve:
+        record_study_from_meeting(meeting=meeting, actor=actor)
         org_id, on = meeting.org_id, meeting.on
         transaction.on_commit(lambda: _refresh_compliance(org_id, on))
     return meeting

@@ -2,7 +2,7 @@
 
 Url names (a contract for other areas): meetings:list, plan, detail, attendance, held,
 attachment, attachment_file, submit, review_action, cancel, review (the queue), mine,
-appraisal. Scoping is `meetings.access` (H1): a meeting the user may not see answers 404;
+appraisal, edit. Scoping is `meetings.access` (H1): a meeting the user may not see answers 404;
 a visible meeting whose action the user may not take answers 403. Rule refusals of the
 services are listed with their article (422); a stale version answers 409 with
 "already changed, reload".
@@ -29,6 +29,7 @@ from tongxin.meetings.forms import (
     AttachmentForm,
     AttendanceForm,
     CancelForm,
+    EditForm,
     MeetingFilterForm,
     MinutesForm,
     PlanForm,
@@ -43,7 +44,18 @@ from tongxin.meetings.visibility import may_see_roster, visible_rows
 from tongxin.members.forms.registry import SELECT_LIMIT, apply_service_errors
 
 T = "meetings/"
-MAIN_PLAN_FIELDS = ("kind", "topic", "on", "start", "end", "place", "host", "recorder", "agenda")
+MAIN_PLAN_FIELDS = (
+    "kind",
+    "topic",
+    "on",
+    "start",
+    "end",
+    "end_on",
+    "place",
+    "host",
+    "recorder",
+    "agenda",
+)
 
 # states in which the branch's keepers may still change the record
 OPEN_FOR_ATTENDANCE = (State.PLANNED, State.HELD, State.RETURNED)
@@ -191,7 +203,7 @@ def meeting_plan(request):
     initial = {"notify": True}
     if branch is not None:
         initial["org"] = branch.pk
-    for name in ("kind", "topic", "on", "start", "end", "place"):
+    for name in ("kind", "topic", "on", "start", "end", "end_on", "place"):
         if request.GET.get(name):  # a reload after choosing the branch keeps what was typed
             initial[name] = request.GET[name][:200]
     if initial.get("kind") not in Kind.values:
@@ -223,6 +235,60 @@ def meeting_plan(request):
     return render(request, T + "plan.html", context, status=status)
 
 
+# ------------------------------------------------------------------ changing a plan
+
+
+def _onto_edit_fields(exc: ValidationError) -> ValidationError:
+    """The service names starts_at / ends_at; the page has a date and times."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    names = {"starts_at": "on", "ends_at": "end"}
+    return ValidationError({names.get(k, k): v for k, v in exc.message_dict.items()})
+
+
+@login_required
+def meeting_edit(request, meeting_id):
+    """meetings:edit — change a planned meeting (topic, time, place, host, recorder, agenda)
+    through services.update_meeting; kind, branch and roster stay as planned. 404 outside
+    scope, 403 for those who may not manage it, 409 once it is no longer planned or when
+    the version the page showed is stale, 422 for rule refusals, 400 for bad input."""
+    meeting = access.meeting_for(request.user, meeting_id)
+    access.require_manage(request.user, meeting)
+    context = {"meeting": meeting, "refusals": [], "stale": False, "form": None}
+    if meeting.state != State.PLANNED:
+        context["not_planned"] = _(
+            "Only a planned meeting can be changed; this meeting is %(state)s."
+        ) % {"state": meeting.get_state_display()}
+        return render(request, T + "edit.html", context, status=409)
+    data = request.POST if request.method == "POST" else None
+    form = context["form"] = EditForm(data, meeting=meeting)
+    if data is None:
+        return render(request, T + "edit.html", context)
+    if form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, _("Nothing was changed."))
+            return redirect("meetings:detail", meeting.pk)
+        try:
+            services.update_meeting(
+                actor=request.user,
+                meeting=meeting,
+                version=form.cleaned_data.get("version"),
+                **changes,
+            )
+        except services.Conflict:
+            context["stale"] = True
+        except services.MeetingRefused as exc:
+            context["refusals"] = refusals_of(exc)
+        except ValidationError as exc:
+            apply_errors(form, _onto_edit_fields(exc))
+        else:
+            messages.success(request, _("The plan of the meeting is changed."))
+            return redirect("meetings:detail", meeting.pk)
+    status = 409 if context["stale"] else 422 if context["refusals"] else 400
+    return render(request, T + "edit.html", context, status=status)
+
+
 # ------------------------------------------------------------------ the meeting page
 
 
@@ -248,6 +314,7 @@ def _detail_context(request, meeting: Meeting, **overrides) -> dict:
         "rows": rows,
         "may_manage": manage,
         "may_review": review,
+        "may_edit": manage and meeting.state == State.PLANNED,
         "see_roster": see_roster,
         "events": _events(meeting),
         "attachments": list(_related(meeting, "attachments", meeting.attachments.all())),
