@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.core.scoping import ScopedQuerySet
+from tongxin.education.rules import MEMBER_YEARLY_HOURS
 from tongxin.meetings.rules import rating as rrules
 
 # indicator codes, in display order, with their default weights (sum 100; see the data
@@ -32,7 +33,8 @@ DEFAULT_WEIGHTS = {
     DEMAND_HANDLING: 10,
 }
 
-DEFAULT_STUDY_HOURS = 32
+# one figure with the education app: 党员每年集中学习培训一般不少于32学时
+DEFAULT_STUDY_HOURS = int(MEMBER_YEARLY_HOURS)
 
 
 class Indicator(models.TextChoices):

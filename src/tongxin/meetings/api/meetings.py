@@ -225,6 +225,12 @@ def _write(service, **kwargs):
         return None, _conflict(exc)
 
 
+def _write_then_detail(request, meeting_id: int, service, **kwargs):
+    """The meeting as the caller now sees it after `service`, or the 422/409 answer."""
+    _m, refused = _write(service, **kwargs)
+    return refused or detail_out(request.user, meeting_id)
+
+
 def _moment(b: Body, field: str, *, required: bool = False) -> datetime | None:
     value = b.data.get(field)
     if value is None:
@@ -439,12 +445,15 @@ def change_meeting(request, meeting_id: int, payload: ChangeIn):
     if "talk_pair" in b.data:
         fields["talk_pair"] = b.choice("talk_pair", TalkPair.values, required=True)
     b.check()
-    _m, refused = _write(
-        services.update_meeting, actor=request.user, meeting=meeting, version=version, **fields
+    return _write_then_detail(
+        request,
+        meeting_id,
+        services.update_meeting,
+        actor=request.user,
+        meeting=meeting,
+        version=version,
+        **fields,
     )
-    if refused:
-        return refused
-    return detail_out(request.user, meeting_id)
 
 
 # --- attendance, sign-in, held ----------------------------------------------------------------
@@ -484,16 +493,15 @@ def mark_attendance(request, meeting_id: int, payload: AttendanceIn):
                     b.error(f"marks.{i}.member_id", _("An id is listed twice."))
                 marks[member_id] = (status, reason)
     b.check()
-    _m, refused = _write(
+    return _write_then_detail(
+        request,
+        meeting_id,
         services.mark_attendance,
         actor=request.user,
         meeting=meeting,
         marks=marks,
         version=version,
     )
-    if refused:
-        return refused
-    return detail_out(request.user, meeting_id)
 
 
 class SigninIn(LooseBody):
@@ -553,7 +561,9 @@ def record_held(request, meeting_id: int, payload: HeldIn):
     version = _version(b)
     minutes = b.text("minutes", max_length=TEXT_MAX, required=True)
     b.check()
-    _m, refused = _write(
+    return _write_then_detail(
+        request,
+        meeting_id,
         services.record_held,
         actor=request.user,
         meeting=meeting,
@@ -561,9 +571,6 @@ def record_held(request, meeting_id: int, payload: HeldIn):
         version=version,
         now=timezone.now(),
     )
-    if refused:
-        return refused
-    return detail_out(request.user, meeting_id)
 
 
 # --- review chain ------------------------------------------------------------------------------
@@ -581,12 +588,14 @@ def submit_meeting(request, meeting_id: int):
     b = Body(_optional_json(request), allowed=("version",))
     version = _version(b)
     b.check()
-    _m, refused = _write(
-        services.submit_meeting, actor=request.user, meeting=meeting, version=version
+    return _write_then_detail(
+        request,
+        meeting_id,
+        services.submit_meeting,
+        actor=request.user,
+        meeting=meeting,
+        version=version,
     )
-    if refused:
-        return refused
-    return detail_out(request.user, meeting_id)
 
 
 class ReviewIn(LooseBody):
@@ -607,7 +616,9 @@ def review_meeting(request, meeting_id: int, payload: ReviewIn):
         b.error("approve", _("Enter true or false."))
     opinion = b.text("opinion", max_length=TEXT_MAX)
     b.check()
-    _m, refused = _write(
+    return _write_then_detail(
+        request,
+        meeting_id,
         services.review_meeting,
         actor=request.user,
         meeting=meeting,
@@ -615,9 +626,6 @@ def review_meeting(request, meeting_id: int, payload: ReviewIn):
         opinion=opinion,
         version=version,
     )
-    if refused:
-        return refused
-    return detail_out(request.user, meeting_id)
 
 
 class CancelIn(LooseBody):
@@ -635,16 +643,15 @@ def cancel_meeting(request, meeting_id: int, payload: CancelIn):
     version = _version(b)
     reason = b.text("reason", max_length=200, required=True)
     b.check()
-    _m, refused = _write(
+    return _write_then_detail(
+        request,
+        meeting_id,
         services.cancel_meeting,
         actor=request.user,
         meeting=meeting,
         reason=reason,
         version=version,
     )
-    if refused:
-        return refused
-    return detail_out(request.user, meeting_id)
 
 
 class AppraisalIn(LooseBody):
